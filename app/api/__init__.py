@@ -1,0 +1,1 @@
+"""The REST API, versioned under /api/v1."""

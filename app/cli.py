@@ -1,0 +1,225 @@
+"""The `mock-interview` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.config import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        status: int = args.handler(args, Settings())
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mock-interview", description="Practise ML / AI interviews from your own notes."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web app and API")
+    serve.add_argument("--host", help="address to bind (default: HOST setting, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: PORT setting, 8000)")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(title="db commands", metavar="COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help="apply migrations up to the latest")
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    imp = commands.add_parser("import", help="import notes files into the question bank")
+    imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    imp.set_defaults(handler=_import)
+
+    questions = commands.add_parser("questions", help="list the question bank")
+    questions.add_argument("--topic", help="only topics whose title contains this")
+    questions.add_argument("--json", action="store_true", help="print JSON")
+    questions.set_defaults(handler=_questions)
+
+    evaluate = commands.add_parser("eval", help="measure a grader against human scores")
+    evaluate.add_argument("dataset", type=Path, metavar="DATASET.csv")
+    evaluate.add_argument("--grader", help="grader name (default: GRADER setting)")
+    evaluate.add_argument("--limit", type=int, help="grade only the first N rows")
+    evaluate.add_argument(
+        "--predictions",
+        type=Path,
+        metavar="OUT.csv",
+        help="write every row back with predicted_score and predicted_verdict",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(handler=_eval)
+
+    _add_api_key_commands(commands)
+    return parser
+
+
+def _add_api_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys = commands.add_parser("api-key", help="manage REST API keys")
+    key_commands = keys.add_subparsers(title="api-key commands", metavar="COMMAND")
+    create = key_commands.add_parser("create", help="create a key and print it once")
+    create.add_argument("name")
+    create.set_defaults(handler=_api_key_create)
+    listing = key_commands.add_parser("list", help="list keys (never the keys themselves)")
+    listing.set_defaults(handler=_api_key_list)
+    revoke = key_commands.add_parser("revoke", help="revoke a key by name")
+    revoke.add_argument("name")
+    revoke.set_defaults(handler=_api_key_revoke)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app.main import create_app
+    from app.startup import open_database
+
+    # Migrate and seed before binding, so a broken database fails here with a clear message.
+    open_database(settings).dispose()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.startup import open_database
+
+    open_database(settings).dispose()
+    print(f"database is at the latest revision: {settings.resolved_database_url}")
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from app.material.importer import import_notes_file
+    from app.material.notes import NotesError
+    from app.startup import open_database
+
+    database = open_database(settings)
+    failed = 0
+    for path in args.paths:
+        try:
+            with database.session() as session:
+                report = import_notes_file(session=session, path=path)
+        except NotesError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(report.summary())
+    database.dispose()
+    return 1 if failed else 0
+
+
+def _questions(args: argparse.Namespace, settings: Settings) -> int:
+    from app.material.bank import list_questions
+    from app.startup import open_database
+
+    database = open_database(settings)
+    with database.session() as session:
+        views = list_questions(session=session, topic=args.topic)
+    database.dispose()
+    if args.json:
+        fields = ("id", "part", "topic", "question", "reference_answer", "source", "version")
+        items = [
+            {key: getattr(view, key) for key in fields} | {"key_points": view.key_points}
+            for view in views
+        ]
+        print(json.dumps(items, indent=2, ensure_ascii=False))
+        return 0
+    current = None
+    for view in views:
+        heading = f"{view.source} · Part {view.part_number}: {view.part} · {view.topic}"
+        if heading != current:
+            print(f"\n{heading}")
+            current = heading
+        print(f"  [{view.id}] {view.question}")
+    if not views:
+        print("no questions match", file=sys.stderr)
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from app.grading.base import UnknownGraderError
+    from app.grading.evaluation import EvalError, format_report, run_eval
+    from app.grading.registry import create_grader
+
+    try:
+        grader = create_grader(args.grader or settings.grader, settings)
+        report = run_eval(
+            args.dataset, grader=grader, limit=args.limit, predictions=args.predictions
+        )
+    except (UnknownGraderError, EvalError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report, as_json=args.json))
+    return 0
+
+
+def _api_key_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.api.keys import ApiKeyError, create_api_key
+    from app.startup import open_database
+
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            key = create_api_key(session=session, name=args.name)
+    except ApiKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    print(key)
+    print("Store it now: it is shown only once.", file=sys.stderr)
+    return 0
+
+
+def _api_key_list(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.api.keys import list_api_keys
+    from app.startup import open_database
+
+    database = open_database(settings)
+    with database.session() as session:
+        keys = list_api_keys(session=session)
+    database.dispose()
+    for key in keys:
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        print(f"{key.name}\t{key.prefix}…\tcreated {key.created_at:%Y-%m-%d}\t{state}")
+    if not keys:
+        print("no API keys", file=sys.stderr)
+    return 0
+
+
+def _api_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from app.api.keys import ApiKeyError, revoke_api_key
+    from app.startup import open_database
+
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            revoke_api_key(session=session, name=args.name)
+    except ApiKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    print(f"revoked {args.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

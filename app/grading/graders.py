@@ -1,0 +1,46 @@
+"""The graders an app uses: built once each, by name, the default one warmed up at start."""
+
+from __future__ import annotations
+
+import threading
+
+from app.config import Settings
+from app.grading.base import Grader
+from app.grading.registry import create_grader, grader_names
+
+
+class GraderPool:
+    """Graders by name for one app; each is created on first use and then reused."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.default_name = settings.grader
+        self._graders: dict[str, Grader] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str | None = None) -> Grader:
+        """The grader called `name` (default: the GRADER setting); UnknownGraderError if none."""
+        name = name or self.default_name
+        with self._lock:
+            grader = self._graders.get(name)
+            if grader is None:
+                grader = self._graders[name] = create_grader(name, self.settings)
+            return grader
+
+    def names(self) -> list[str]:
+        """Names a request may choose from."""
+        return grader_names()
+
+    def warm_up(self) -> None:
+        """Build the default grader and start loading its model in the background."""
+        grader = self.get()
+        start = getattr(grader, "start_background_load", None)
+        if callable(start):
+            start()
+
+    def readiness(self) -> dict[str, object]:
+        """What /healthz says about grading."""
+        with self._lock:
+            grader = self._graders.get(self.default_name)
+        ready = grader is not None and grader.is_ready()
+        return {"name": self.default_name, "ready": ready}

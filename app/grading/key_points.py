@@ -1,0 +1,52 @@
+"""Split a reference answer into the key points a good answer should cover."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# "Self-Attention: This is the core..." -> a labelled point. The label is short and
+# title-like; long clauses before a colon ("Mathematically, it's often described as:") are not labels.
+_LABELLED = re.compile(r"^(?P<label>[A-Z0-9][^:.!?]{1,60}?)\s*:\s+(?P<body>\S.*)$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"'“‘(])")
+_MIN_WORDS = 5
+_MAX_LABEL_WORDS = 7
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    """One point of a reference answer: an optional label (the notes' sub-heading) and its text."""
+
+    text: str
+    label: str | None = None
+
+    @property
+    def display(self) -> str:
+        """The point as shown to a person: 'Label: text' or the text alone."""
+        return f"{self.label}: {self.text}" if self.label else self.text
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences on end punctuation followed by a capital or a digit."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def extract_key_points(reference_answer: str) -> list[KeyPoint]:
+    """Key points of a reference answer: its labelled sub-headings, else its sentences."""
+    points: list[KeyPoint] = []
+    for raw_line in reference_answer.splitlines():
+        line = raw_line.strip()
+        if not line:
+            continue
+        match = _LABELLED.match(line)
+        if match and len(match["label"].split()) <= _MAX_LABEL_WORDS:
+            points.append(KeyPoint(text=match["body"].strip(), label=match["label"].strip()))
+            continue
+        if line.endswith(":"):
+            continue  # a line that only introduces a list
+        for sentence in split_sentences(line):
+            if len(sentence.split()) >= _MIN_WORDS and not sentence.endswith(":"):
+                points.append(KeyPoint(text=sentence))
+    if not points and reference_answer.strip():
+        points.append(KeyPoint(text=reference_answer.strip()))
+    return points

@@ -1,0 +1,1 @@
+"""Study notes: parsing them into questions and importing them into the bank."""

@@ -1,0 +1,187 @@
+"""Reading the question bank: listing, filtering and grouping questions by part and topic."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.grading.base import GradingQuestion
+from app.models import Part, Question, SourceFile, Topic
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A question as listed: where it sits in the notes and its reference answer."""
+
+    id: int
+    part: str
+    part_number: int
+    topic: str
+    topic_number: int
+    topic_id: int
+    question: str
+    reference_answer: str
+    source: str
+    version: int
+    follow_up: bool
+    retired: bool
+    key_points: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, question: Question) -> QuestionView:
+        """The view of a loaded Question."""
+        topic = question.topic
+        return cls(
+            id=question.id,
+            part=topic.part.title,
+            part_number=topic.part.number,
+            topic=topic.title,
+            topic_number=topic.number,
+            topic_id=topic.id,
+            question=question.text,
+            reference_answer=question.reference_answer,
+            source=question.source_file.name,
+            version=question.version,
+            follow_up=question.follow_up,
+            retired=question.retired,
+            key_points=[point.display for point in question.key_points],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class TopicGroup:
+    """A topic with its questions, for the bank overview."""
+
+    id: int
+    number: int
+    title: str
+    questions: list[QuestionView] = field(default_factory=list)
+
+
+@dataclass
+class PartGroup:
+    """A part of one notes file with its topics."""
+
+    number: int
+    title: str
+    source: str
+    topics: list[TopicGroup] = field(default_factory=list)
+
+    @property
+    def question_count(self) -> int:
+        """Questions in all topics of the part."""
+        return sum(len(topic.questions) for topic in self.topics)
+
+
+def _query(
+    *,
+    topic: str | None = None,
+    part: str | None = None,
+    search: str | None = None,
+    include_retired: bool = False,
+) -> Select[tuple[Question]]:
+    query = (
+        select(Question)
+        .join(Question.topic)
+        .join(Topic.part)
+        .join(Question.source_file)
+        .order_by(SourceFile.name, Part.number, Topic.number, Question.position)
+    )
+    if not include_retired:
+        query = query.where(Question.retired.is_(False))
+    if topic:
+        query = query.where(
+            or_(func.lower(Topic.title).contains(topic.lower()), _id_match(Topic.id, topic))
+        )
+    if part:
+        query = query.where(
+            or_(func.lower(Part.title).contains(part.lower()), _id_match(Part.number, part))
+        )
+    if search:
+        needle = f"%{search.lower()}%"
+        query = query.where(
+            or_(func.lower(Question.text).like(needle), func.lower(Topic.title).like(needle))
+        )
+    return query
+
+
+def _id_match(column: Any, value: str) -> Any:
+    return column == int(value) if value.isdigit() else False
+
+
+def list_questions(
+    *,
+    session: Session,
+    topic: str | None = None,
+    part: str | None = None,
+    search: str | None = None,
+    include_retired: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[QuestionView]:
+    """Questions in bank order, filtered by topic/part (title substring or number) and text."""
+    query = _query(topic=topic, part=part, search=search, include_retired=include_retired)
+    query = query.options(
+        selectinload(Question.key_points),
+        selectinload(Question.topic).selectinload(Topic.part),
+        selectinload(Question.source_file),
+    )
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [QuestionView.of(q) for q in session.scalars(query)]
+
+
+def count_questions(
+    *,
+    session: Session,
+    topic: str | None = None,
+    part: str | None = None,
+    search: str | None = None,
+    include_retired: bool = False,
+) -> int:
+    """How many questions list_questions would return without limit/offset."""
+    query = _query(topic=topic, part=part, search=search, include_retired=include_retired)
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def get_question(*, session: Session, question_id: int) -> Question | None:
+    """One question by id (retired ones included, so old answers keep their question)."""
+    return session.get(Question, question_id)
+
+
+def grading_question(question: Question) -> GradingQuestion:
+    """The grader's view of a stored question."""
+    return GradingQuestion(
+        question=question.text,
+        reference_answer=question.reference_answer,
+        key_points=tuple(point.display for point in question.key_points),
+        content_hash=question.content_hash,
+    )
+
+
+def bank_outline(*, session: Session) -> list[PartGroup]:
+    """Active questions grouped by notes file, part and topic, in bank order."""
+    groups: dict[tuple[str, int], PartGroup] = {}
+    topics: dict[int, TopicGroup] = {}
+    for view in list_questions(session=session):
+        part = groups.setdefault(
+            (view.source, view.part_number),
+            PartGroup(number=view.part_number, title=view.part, source=view.source),
+        )
+        topic = topics.get(view.topic_id)
+        if topic is None:
+            topic = topics[view.topic_id] = TopicGroup(
+                id=view.topic_id, number=view.topic_number, title=view.topic
+            )
+            part.topics.append(topic)
+        topic.questions.append(view)
+    return list(groups.values())

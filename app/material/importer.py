@@ -1,0 +1,184 @@
+"""Import parsed notes into the bank: idempotent, versioned, retiring what left the file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.grading.key_points import extract_key_points
+from app.material.notes import ParsedNotes, ParsedQuestion, question_key
+from app.material.parser import parse_notes, read_notes_file
+from app.models import (
+    KeyPoint,
+    Part,
+    Question,
+    QuestionRevision,
+    SourceFile,
+    Topic,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What one import did to the bank."""
+
+    source: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+
+    @property
+    def total(self) -> int:
+        """Questions the file holds."""
+        return self.new + self.updated + self.unchanged
+
+    def summary(self) -> str:
+        """One line for people: 'day1.txt: 8 new, 0 updated, 0 unchanged, 0 retired'."""
+        return (
+            f"{self.source}: {self.new} new, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.retired} retired"
+        )
+
+
+def import_notes_file(*, session: Session, path: Path) -> ImportReport:
+    """Parse a notes file and import it; a bad file raises NotesError and imports nothing."""
+    return import_parsed_notes(session=session, notes=read_notes_file(path))
+
+
+def import_notes_text(*, session: Session, text: str, name: str) -> ImportReport:
+    """Parse notes given as text under a file name (uploads) and import them."""
+    return import_parsed_notes(session=session, notes=parse_notes(text, source=name))
+
+
+def import_parsed_notes(*, session: Session, notes: ParsedNotes) -> ImportReport:
+    """Bring the bank in line with a parsed file: add new, version changed, retire removed."""
+    source = _source_file(session, notes)
+    existing = {
+        q.key: q
+        for q in session.scalars(select(Question).where(Question.source_file_id == source.id))
+    }
+    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    topics = _TopicCache(session, source)
+    for position, (key, parsed) in enumerate(_keyed(notes.questions)):
+        seen.add(key)
+        topic = topics.get(parsed)
+        question = existing.get(key)
+        if question is None:
+            question = Question(source_file=source, key=key, version=1)
+            _apply(question, parsed, topic, position)
+            session.add(question)
+            counts["new"] += 1
+        elif question.content_hash == parsed.content_hash and not question.retired:
+            question.position = position
+            question.topic = topic
+            counts["unchanged"] += 1
+            continue
+        else:
+            if question.content_hash != parsed.content_hash:
+                question.version += 1
+            question.retired, question.retired_at = False, None
+            _apply(question, parsed, topic, position)
+            counts["updated"] += 1
+        _record_revision(session, question)
+    for key, question in existing.items():
+        if key not in seen and not question.retired:
+            question.retired, question.retired_at = True, utcnow()
+            counts["retired"] += 1
+    session.flush()
+    return ImportReport(source=notes.source, **counts)
+
+
+def _source_file(session: Session, notes: ParsedNotes) -> SourceFile:
+    digest = hashlib.sha256(
+        "\x1e".join(q.content_hash for q in notes.questions).encode()
+    ).hexdigest()
+    source = session.scalar(select(SourceFile).where(SourceFile.name == notes.source))
+    if source is None:
+        source = SourceFile(name=notes.source, format=notes.format, content_hash=digest)
+        session.add(source)
+        session.flush()
+    elif source.content_hash != digest:
+        source.content_hash, source.format, source.imported_at = digest, notes.format, utcnow()
+    return source
+
+
+def _keyed(questions: list[ParsedQuestion]) -> list[tuple[str, ParsedQuestion]]:
+    """Each question with its identity; repeats of the same text in one file get '#2', '#3'."""
+    seen: Counter[str] = Counter()
+    keyed = []
+    for parsed in questions:
+        base = question_key(parsed.question)
+        seen[base] += 1
+        keyed.append((base if seen[base] == 1 else f"{base}#{seen[base]}", parsed))
+    return keyed
+
+
+def _apply(question: Question, parsed: ParsedQuestion, topic: Topic, position: int) -> None:
+    question.topic = topic
+    question.position = position
+    question.text = parsed.question
+    question.reference_answer = parsed.answer
+    question.content_hash = parsed.content_hash
+    question.follow_up = parsed.follow_up
+    question.key_points = [
+        KeyPoint(position=i, label=point.label, text=point.text)
+        for i, point in enumerate(extract_key_points(parsed.answer))
+    ]
+
+
+def _record_revision(session: Session, question: Question) -> None:
+    session.flush()
+    known = session.scalar(
+        select(QuestionRevision).where(
+            QuestionRevision.question_id == question.id,
+            QuestionRevision.version == question.version,
+        )
+    )
+    if known is None:
+        session.add(
+            QuestionRevision(
+                question_id=question.id,
+                version=question.version,
+                text=question.text,
+                reference_answer=question.reference_answer,
+                content_hash=question.content_hash,
+            )
+        )
+
+
+class _TopicCache:
+    """Parts and topics of one source file, created or renamed as the notes say."""
+
+    def __init__(self, session: Session, source: SourceFile) -> None:
+        self._session = session
+        self._source = source
+        self._parts = {
+            p.number: p
+            for p in session.scalars(select(Part).where(Part.source_file_id == source.id))
+        }
+        self._topics: dict[tuple[int, int], Topic] = {
+            (p.number, t.number): t for p in self._parts.values() for t in p.topics
+        }
+
+    def get(self, parsed: ParsedQuestion) -> Topic:
+        part = self._parts.get(parsed.part_number)
+        if part is None:
+            part = Part(source_file=self._source, number=parsed.part_number, title="")
+            self._session.add(part)
+            self._parts[parsed.part_number] = part
+        part.title = parsed.part_title
+        topic = self._topics.get((parsed.part_number, parsed.topic_number))
+        if topic is None:
+            topic = Topic(part=part, number=parsed.topic_number, title="")
+            self._session.add(topic)
+            self._topics[(parsed.part_number, parsed.topic_number)] = topic
+        topic.title = parsed.topic_title
+        return topic

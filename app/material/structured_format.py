@@ -1,0 +1,89 @@
+"""Parse a structured question bank: YAML or JSON, a list of {part, topic, question, answer}."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from app.material.notes import NotesError, ParsedNotes, ParsedQuestion
+
+_PART_PREFIX = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
+_TOPIC_PREFIX = re.compile(r"^(?P<number>\d+)[.)]\s+(?P<title>\S.*)$")
+_REQUIRED = ("question", "answer")
+
+
+def parse_structured_notes(text: str, *, source: str, fmt: str) -> ParsedNotes:
+    """Parse YAML/JSON items into questions; raise NotesError naming the file and line."""
+    try:
+        root = yaml.compose(text)  # JSON is read as YAML too: nodes keep their line numbers
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise NotesError(source, line, f"not valid {fmt.upper()}: {exc}") from None
+    if root is None:
+        raise NotesError(source, 1, "no questions found: the file is empty")
+    if isinstance(root, yaml.MappingNode):
+        root = _mapping_value(root, "questions")
+        if root is None:
+            raise NotesError(source, 1, "expected a list of questions or a 'questions:' list")
+    if not isinstance(root, yaml.SequenceNode):
+        raise NotesError(source, root.start_mark.line + 1, "expected a list of questions")
+    parts: dict[str, int] = {}
+    topics: dict[tuple[int, str], int] = {}
+    questions: list[ParsedQuestion] = []
+    for node in root.value:
+        line = node.start_mark.line + 1
+        if not isinstance(node, yaml.MappingNode):
+            raise NotesError(source, line, "each item must be a mapping with question and answer")
+        item = _plain(yaml.safe_load(yaml.serialize(node)))
+        for key in _REQUIRED:
+            if not str(item.get(key) or "").strip():
+                raise NotesError(source, line, f"item has no {key!r}")
+        part_number, part_title = _numbered(item.get("part"), _PART_PREFIX, parts, "General")
+        topic_key_space = {k[1]: v for k, v in topics.items() if k[0] == part_number}
+        topic_number, topic_title = _numbered(
+            item.get("topic"), _TOPIC_PREFIX, topic_key_space, "General"
+        )
+        topics[(part_number, topic_title)] = topic_number
+        questions.append(
+            ParsedQuestion(
+                part_number=part_number,
+                part_title=part_title,
+                topic_number=topic_number,
+                topic_title=topic_title,
+                question=str(item["question"]).strip(),
+                answer=str(item["answer"]).strip(),
+                line=line,
+                follow_up=bool(item.get("follow_up", False)),
+            )
+        )
+    if not questions:
+        raise NotesError(source, 1, "no questions found: the list is empty")
+    return ParsedNotes(source=source, format=fmt, questions=questions)
+
+
+def _mapping_value(node: yaml.MappingNode, key: str) -> yaml.Node | None:
+    for key_node, value_node in node.value:
+        if getattr(key_node, "value", None) == key:
+            return value_node
+    return None
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _numbered(
+    value: object, pattern: re.Pattern[str], seen: dict[str, int], default: str
+) -> tuple[int, str]:
+    """(number, title) from 'Part 2: Title', '2. Title' or 'Title' (numbered by appearance)."""
+    text = str(value).strip() if value not in (None, "") else default
+    if match := pattern.match(text):
+        number, title = int(match["number"]), match["title"].strip()
+    else:
+        title = text
+        number = seen.get(title, max(seen.values(), default=0) + 1)
+    seen[title] = number
+    return number, title

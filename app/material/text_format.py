@@ -1,0 +1,212 @@
+"""Parse notes written as plain text or Markdown: parts, topics, Interviewer / Your Answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.material.notes import NotesError, ParsedNotes, ParsedQuestion
+
+_PART = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
+_TOPIC = re.compile(r"^(?P<number>\d+)[.)]\s+(?P<title>\S.*)$")
+_QUESTION = re.compile(
+    r"^Interviewer\s*(?:\((?P<note>[^)]*)\))?\s*:\s*(?P<text>.*)$", re.IGNORECASE
+)
+_ANSWER = re.compile(r"^(?:Your\s+)?Answer\s*:\s*(?P<text>.*)$", re.IGNORECASE)
+# Markdown decoration around the same grammar: headings, bold/italic labels, quote markers.
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_MD_EMPHASIS = re.compile(r"^(\*\*|__|\*|_)(?P<label>[^*_]+?:)\1\s*")
+_MD_EMPHASIS_LABEL_COLON_OUT = re.compile(r"^(\*\*|__|\*|_)(?P<label>[^*_]+?)\1\s*:\s*")
+_BOILERPLATE = re.compile(
+    r"^(comments?|post a comment|no comments?:?.*|share|labels?:.*|newer post|older post|home"
+    r"|subscribe to:.*|popular posts from this blog|\d+ comments?:?|email this|blogthis!"
+    r"|share to (twitter|facebook|pinterest))$",
+    re.IGNORECASE,
+)
+# A sub-heading glued onto the end of the previous sentence when the page lost its line break:
+# "...like max_depth.Random Forest: This is..." or "...'I loved the movie!'One-Shot Prompting: ...".
+_GLUED_HEADING = re.compile(
+    r"(?<=[a-z0-9.!?'\"”’):\]])(?=[A-Z][A-Za-z0-9\-]*(?:[ \-][A-Z(][A-Za-z0-9\-()]*){0,4}: \S)"
+)
+_BROKEN_SENTENCE = re.compile(r"(?<=[a-z,])\n(?=[a-z_])")
+_OPEN_QUOTES = '"“'
+_CLOSE_QUOTES = '"”'
+
+
+def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> ParsedNotes:
+    """Parse plain-text (or Markdown) notes into questions; raise NotesError on a bad file."""
+    lines = [_normalise(line, markdown=markdown) for line in text.splitlines()]
+    end = _content_end(lines)
+    builder = _Builder(source=source, has_parts=any(_PART.match(line) for line in lines[:end]))
+    for index in range(end):
+        line = lines[index]
+        number = index + 1
+        if part := _PART.match(line):
+            builder.start_part(int(part["number"]), part["title"].strip(), number)
+        elif (question := _QUESTION.match(line)) and builder.in_part:
+            note = (question["note"] or "").lower()
+            builder.start_question(question["text"], number, follow_up="follow" in note)
+        elif (answer := _ANSWER.match(line)) and builder.in_part:
+            builder.start_answer(answer["text"], number)
+        elif (topic := _TOPIC.match(line)) and builder.in_part and _next_is_question(lines, index):
+            builder.start_topic(int(topic["number"]), topic["title"].strip(), number)
+        else:
+            builder.add_line(line, number)
+    builder.finish(end)
+    if not builder.questions:
+        raise NotesError(
+            source,
+            1,
+            "no questions found: expected 'Interviewer: ...' lines each followed by "
+            "'Your Answer: ...'",
+        )
+    return ParsedNotes(
+        source=source, format="markdown" if markdown else "text", questions=builder.questions
+    )
+
+
+def split_glued_headings(line: str) -> str:
+    """Put back the line break lost before a sub-heading glued to the previous sentence."""
+    return _GLUED_HEADING.sub("\n", line)
+
+
+def strip_surrounding_quotes(text: str) -> str:
+    """Remove the quotes around a whole question or answer, keeping inner ones."""
+    text = text.strip()
+    opened = bool(text) and text[0] in _OPEN_QUOTES
+    if opened:
+        text = text[1:]
+    # A closing quote is removed when it pairs with the opening one, or when it is the
+    # only unbalanced quote left (the opening one was lost in scraping).
+    if text and text[-1] in _CLOSE_QUOTES and (opened or _count_quotes(text) % 2 == 1):
+        text = text[:-1]
+    return text.strip()
+
+
+def _count_quotes(text: str) -> int:
+    return sum(text.count(q) for q in set(_OPEN_QUOTES + _CLOSE_QUOTES))
+
+
+def _normalise(line: str, *, markdown: bool) -> str:
+    line = line.strip().replace("\u00a0", " ")
+    if markdown:
+        line = _MD_HEADING.sub("", line)
+        line = line.removeprefix("> ").strip()
+        line = _MD_EMPHASIS.sub(lambda m: m["label"] + " ", line)
+        line = _MD_EMPHASIS_LABEL_COLON_OUT.sub(lambda m: m["label"] + ": ", line)
+    return line
+
+
+def _content_end(lines: list[str]) -> int:
+    """Index after the last content line: trailing blog boilerplate and blanks are cut."""
+    end = len(lines)
+    while end > 0 and (not lines[end - 1] or _BOILERPLATE.match(lines[end - 1])):
+        end -= 1
+    return end
+
+
+def _next_is_question(lines: list[str], index: int) -> bool:
+    for line in lines[index + 1 :]:
+        if line:
+            return bool(_QUESTION.match(line))
+    return False
+
+
+@dataclass
+class _Pending:
+    question: str
+    line: int
+    follow_up: bool
+    answer_lines: list[str] = field(default_factory=list)
+    answer_line: int | None = None
+
+
+@dataclass
+class _Builder:
+    source: str
+    has_parts: bool
+    questions: list[ParsedQuestion] = field(default_factory=list)
+    part: tuple[int, str] | None = None
+    topic: tuple[int, str] = (0, "General")
+    pending: _Pending | None = None
+
+    def __post_init__(self) -> None:
+        if not self.has_parts:
+            # Notes without any "Part N:" line: everything belongs to one part named after the file.
+            self.part = (1, self.source.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+
+    @property
+    def in_part(self) -> bool:
+        return self.part is not None
+
+    def start_part(self, number: int, title: str, line: int) -> None:
+        self._close(line)
+        self.part = (number, title)
+        self.topic = (0, "General")
+
+    def start_topic(self, number: int, title: str, line: int) -> None:
+        self._close(line)
+        self.topic = (number, title)
+
+    def start_question(self, text: str, line: int, *, follow_up: bool) -> None:
+        self._close(line)
+        question = strip_surrounding_quotes(text)
+        if not question:
+            raise NotesError(self.source, line, "'Interviewer:' line has no question text")
+        self.pending = _Pending(question=question, line=line, follow_up=follow_up)
+
+    def start_answer(self, text: str, line: int) -> None:
+        if self.pending is None:
+            raise NotesError(self.source, line, "'Your Answer:' without an 'Interviewer:' question")
+        if self.pending.answer_line is not None:
+            raise NotesError(self.source, line, "second 'Your Answer:' for the same question")
+        self.pending.answer_line = line
+        self.pending.answer_lines.append(text)
+
+    def add_line(self, text: str, line: int) -> None:
+        if self.pending is not None and self.pending.answer_line is not None:
+            self.pending.answer_lines.append(text)
+        elif self.pending is not None and text:
+            # Text between the question and its answer continues the question.
+            self.pending = _Pending(
+                question=f"{self.pending.question} {text}".strip(),
+                line=self.pending.line,
+                follow_up=self.pending.follow_up,
+            )
+
+    def finish(self, end: int) -> None:
+        self._close(end + 1)
+
+    def _close(self, line: int) -> None:
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        if pending.answer_line is None:
+            raise NotesError(
+                self.source, pending.line, f"question has no 'Your Answer:': {pending.question!r}"
+            )
+        answer = _join_answer(pending.answer_lines)
+        if not answer:
+            raise NotesError(self.source, pending.answer_line, "'Your Answer:' has no text")
+        assert self.part is not None
+        self.questions.append(
+            ParsedQuestion(
+                part_number=self.part[0],
+                part_title=self.part[1],
+                topic_number=self.topic[0],
+                topic_title=self.topic[1],
+                question=strip_surrounding_quotes(pending.question),
+                answer=answer,
+                line=pending.line,
+                follow_up=pending.follow_up,
+            )
+        )
+
+
+def _join_answer(lines: list[str]) -> str:
+    # Keep paragraphs: single blank lines survive, runs of blanks collapse, edges are trimmed.
+    text = "\n".join(split_glued_headings(line) for line in lines)
+    # A sentence broken mid-way ("hyperparameters like\nmax_depth.") is joined back.
+    text = _BROKEN_SENTENCE.sub(" ", text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return strip_surrounding_quotes(text)

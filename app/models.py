@@ -1,0 +1,269 @@
+"""SQLAlchemy models: the question bank, practice sessions, answers, grades and reviews."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time in UTC (stored naive, as SQLite has no time zones)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    """A person practising; the local default user is created on first use."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SourceFile(Base):
+    """A notes file questions were imported from, identified by its file name."""
+
+    __tablename__ = "source_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    format: Mapped[str] = mapped_column(String(20))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parts: Mapped[list[Part]] = relationship(back_populates="source_file")
+
+
+class Part(Base):
+    """A numbered part of a notes file ("Part 1: LLMs, Transformers...")."""
+
+    __tablename__ = "part"
+    __table_args__ = (UniqueConstraint("source_file_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_file_id: Mapped[int] = mapped_column(ForeignKey("source_file.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+
+    source_file: Mapped[SourceFile] = relationship(back_populates="parts")
+    topics: Mapped[list[Topic]] = relationship(back_populates="part", order_by="Topic.number")
+
+
+class Topic(Base):
+    """A numbered topic inside a part ("1. Transformers")."""
+
+    __tablename__ = "topic"
+    __table_args__ = (UniqueConstraint("part_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("part.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+
+    part: Mapped[Part] = relationship(back_populates="topics")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="topic", order_by="Question.position"
+    )
+
+
+class Question(Base):
+    """An interviewer question with its current reference answer; retired, never deleted."""
+
+    __tablename__ = "question"
+    __table_args__ = (UniqueConstraint("source_file_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_file_id: Mapped[int] = mapped_column(ForeignKey("source_file.id"), index=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+    key: Mapped[str] = mapped_column(String(1000))
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    reference_answer: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(default=1)
+    follow_up: Mapped[bool] = mapped_column(default=False)
+    retired: Mapped[bool] = mapped_column(default=False, index=True)
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    source_file: Mapped[SourceFile] = relationship()
+    topic: Mapped[Topic] = relationship(back_populates="questions")
+    key_points: Mapped[list[KeyPoint]] = relationship(
+        back_populates="question", order_by="KeyPoint.position", cascade="all, delete-orphan"
+    )
+    revisions: Mapped[list[QuestionRevision]] = relationship(
+        back_populates="question", order_by="QuestionRevision.version"
+    )
+
+
+class QuestionRevision(Base):
+    """Each version of a question's text and reference answer, so old grades keep their context."""
+
+    __tablename__ = "question_revision"
+    __table_args__ = (UniqueConstraint("question_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    reference_answer: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    question: Mapped[Question] = relationship(back_populates="revisions")
+
+
+class KeyPoint(Base):
+    """One point a good answer covers, split from the reference answer at import."""
+
+    __tablename__ = "key_point"
+    __table_args__ = (UniqueConstraint("question_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    label: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+
+    question: Mapped[Question] = relationship(back_populates="key_points")
+
+    @property
+    def display(self) -> str:
+        """The point as shown: 'Label: text' or the text alone."""
+        return f"{self.label}: {self.text}" if self.label else self.text
+
+
+class PracticeSession(Base):
+    """A mock interview: an ordered list of questions (and follow-ups) for one user."""
+
+    __tablename__ = "practice_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    user: Mapped[User] = relationship()
+    items: Mapped[list[SessionItem]] = relationship(
+        back_populates="session", order_by="SessionItem.position", cascade="all, delete-orphan"
+    )
+
+
+class SessionItem(Base):
+    """One turn of a session: a bank question, or a follow-up on a missed key point."""
+
+    __tablename__ = "session_item"
+    __table_args__ = (UniqueConstraint("session_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("practice_session.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="question")
+    prompt: Mapped[str | None] = mapped_column(Text)
+    parent_item_id: Mapped[int | None] = mapped_column(ForeignKey("session_item.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[PracticeSession] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="session_item", order_by="Answer.created_at"
+    )
+
+
+class Answer(Base):
+    """What a person typed for a question; stored before it is graded."""
+
+    __tablename__ = "answer"
+    __table_args__ = (Index("ix_answer_user_question", "user_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    question_version: Mapped[int]
+    session_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_item.id", ondelete="SET NULL"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    time_taken_ms: Mapped[int | None]
+    grading_error: Mapped[str | None] = mapped_column(Text)
+
+    question: Mapped[Question] = relationship()
+    session_item: Mapped[SessionItem | None] = relationship(back_populates="answers")
+    grades: Mapped[list[Grade]] = relationship(
+        back_populates="answer", order_by="Grade.created_at", cascade="all, delete-orphan"
+    )
+
+
+class Grade(Base):
+    """A grader's judgement of an answer; an answer may be graded several times."""
+
+    __tablename__ = "grade"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float]
+    verdict: Mapped[str] = mapped_column(String(30))
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    grader: Mapped[str] = mapped_column(String(50))
+    grader_version: Mapped[str] = mapped_column(String(50))
+    fallback: Mapped[bool] = mapped_column(default=False)
+    elapsed_ms: Mapped[float] = mapped_column(default=0.0)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    answer: Mapped[Answer] = relationship(back_populates="grades")
+
+
+class Review(Base):
+    """When a user should next review a question (spaced repetition state)."""
+
+    __tablename__ = "review"
+    __table_args__ = (UniqueConstraint("user_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    interval_days: Mapped[float] = mapped_column(default=0.0)
+    ease: Mapped[float] = mapped_column(default=2.5)
+    repetitions: Mapped[int] = mapped_column(default=0)
+    last_score: Mapped[float | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ApiKey(Base):
+    """A key for the REST API; only its hash is stored."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Practice: sessions, answers, grades, history and review scheduling."""

@@ -1,0 +1,212 @@
+"""Mock interview sessions: choosing questions, turns, follow-ups and the end-of-session summary."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Answer, PracticeSession, Question, SessionItem, Topic, User, utcnow
+from app.practice.errors import NotFoundError, PracticeError
+from app.practice.stats import question_averages
+
+Order = Literal["random", "weakest", "bank"]
+MAX_QUESTIONS = 50
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """How to build a session: which topics (ids; none = all), how many, in what order."""
+
+    topic_ids: tuple[int, ...] = ()
+    question_ids: tuple[int, ...] = ()
+    count: int = 5
+    order: Order = "random"
+    time_limit_s: int | None = None
+    seed: int | None = None
+
+
+def create_session(*, session: Session, user: User, config: SessionConfig) -> PracticeSession:
+    """A new session with questions chosen by the config; PracticeError if none match."""
+    if not 1 <= config.count <= MAX_QUESTIONS:
+        raise PracticeError(f"number of questions must be between 1 and {MAX_QUESTIONS}")
+    candidates = _candidates(session=session, config=config)
+    if not candidates:
+        raise PracticeError("no active questions match the chosen topics")
+    chosen = _order(session=session, user=user, questions=candidates, config=config)
+    practice = PracticeSession(
+        user_id=user.id,
+        config={
+            "topic_ids": list(config.topic_ids),
+            "count": config.count,
+            "order": config.order,
+            "time_limit_s": config.time_limit_s,
+        },
+    )
+    practice.items = [
+        SessionItem(position=i, question=q, kind="question")
+        for i, q in enumerate(chosen[: config.count])
+    ]
+    session.add(practice)
+    session.flush()
+    return practice
+
+
+def _candidates(*, session: Session, config: SessionConfig) -> list[Question]:
+    query = select(Question).where(Question.retired.is_(False)).order_by(Question.id)
+    if config.question_ids:
+        query = query.where(Question.id.in_(config.question_ids))
+    if config.topic_ids:
+        query = query.where(Question.topic_id.in_(config.topic_ids))
+    return list(
+        session.scalars(query.options(selectinload(Question.topic).selectinload(Topic.part)))
+    )
+
+
+def _order(
+    *, session: Session, user: User, questions: list[Question], config: SessionConfig
+) -> list[Question]:
+    if config.question_ids:
+        rank = {qid: i for i, qid in enumerate(config.question_ids)}
+        return sorted(questions, key=lambda q: rank[q.id])
+    if config.order == "bank":
+        return sorted(questions, key=lambda q: (q.topic.part.number, q.topic.number, q.position))
+    shuffled = list(questions)
+    random.Random(config.seed).shuffle(shuffled)
+    if config.order == "weakest":
+        averages = question_averages(session=session, user_id=user.id)
+        # Never-answered questions count as weakest; ties keep the random order.
+        shuffled.sort(key=lambda q: averages.get(q.id, -1.0))
+    return shuffled
+
+
+def get_session(*, session: Session, session_id: int) -> PracticeSession:
+    """A session by id, or NotFoundError."""
+    practice = session.get(PracticeSession, session_id)
+    if practice is None:
+        raise NotFoundError(f"no session {session_id}")
+    return practice
+
+
+def get_item(*, session: Session, practice: PracticeSession, item_id: int) -> SessionItem:
+    """One turn of a session, or NotFoundError."""
+    for item in practice.items:
+        if item.id == item_id:
+            return item
+    raise NotFoundError(f"session {practice.id} has no question {item_id}")
+
+
+def item_prompt(item: SessionItem) -> str:
+    """What the interviewer asks on this turn."""
+    return item.prompt or item.question.text
+
+
+def next_item(practice: PracticeSession, after: SessionItem | None = None) -> SessionItem | None:
+    """The first unanswered turn (after `after`, if given); None when the session is done."""
+    items = practice.items
+    if after is not None:
+        items = [item for item in items if item.position > after.position]
+    return next((item for item in items if not item.answers), None)
+
+
+def add_follow_up(
+    *, session: Session, practice: PracticeSession, item: SessionItem, point: str
+) -> SessionItem:
+    """Insert a follow-up turn on a missed key point right after `item`."""
+    label = point.split(":", 1)[0].strip() if ":" in point[:60] else point
+    label = label if len(label) <= 80 else label[:77].rstrip() + "…"
+    prompt = (
+        f"You didn't mention {label}. Can you explain it — how does it work and why does it matter?"
+    )
+    # Positions are unique per session: shift later turns down, last first.
+    for later in sorted(practice.items, key=lambda i: -i.position):
+        if later.position > item.position:
+            later.position += 1
+            session.flush()
+    follow_up = SessionItem(
+        session=practice,
+        position=item.position + 1,
+        question_id=item.question_id,
+        kind="follow_up",
+        prompt=prompt,
+        parent_item_id=item.id,
+    )
+    session.add(follow_up)
+    session.flush()
+    session.refresh(practice, ["items"])
+    return follow_up
+
+
+def finish_if_done(*, session: Session, practice: PracticeSession) -> None:
+    """Mark the session finished once every turn has an answer."""
+    if practice.finished_at is None and next_item(practice) is None:
+        practice.finished_at = utcnow()
+        session.flush()
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One turn in the end-of-session summary."""
+
+    item_id: int
+    question_id: int
+    prompt: str
+    topic: str
+    kind: str
+    score: float | None
+    verdict: str | None
+    time_taken_ms: int | None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """Scores per turn, the average, and what to practise again."""
+
+    session_id: int
+    rows: list[SummaryRow]
+    average: float | None
+    weakest_topics: list[tuple[str, float]] = field(default_factory=list)
+    weak_question_ids: list[int] = field(default_factory=list)
+
+
+WEAK_SCORE = 60.0
+
+
+def summarize(practice: PracticeSession) -> SessionSummary:
+    """The summary of a session from its latest answer per turn."""
+    rows = []
+    for item in practice.items:
+        answer: Answer | None = item.answers[-1] if item.answers else None
+        grade = answer.grades[-1] if answer and answer.grades else None
+        rows.append(
+            SummaryRow(
+                item_id=item.id,
+                question_id=item.question_id,
+                prompt=item_prompt(item),
+                topic=item.question.topic.title,
+                kind=item.kind,
+                score=round(grade.score, 1) if grade else None,
+                verdict=grade.verdict if grade else None,
+                time_taken_ms=answer.time_taken_ms if answer else None,
+            )
+        )
+    scored = [row.score for row in rows if row.score is not None]
+    by_topic: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        if row.score is not None:
+            by_topic[row.topic].append(row.score)
+    topic_means = sorted(
+        ((topic, sum(s) / len(s)) for topic, s in by_topic.items()), key=lambda pair: pair[1]
+    )
+    weak = [row.question_id for row in rows if row.score is not None and row.score < WEAK_SCORE]
+    return SessionSummary(
+        session_id=practice.id,
+        rows=rows,
+        average=round(sum(scored) / len(scored), 1) if scored else None,
+        weakest_topics=[(t, round(m, 1)) for t, m in topic_means if m < WEAK_SCORE][:3],
+        weak_question_ids=list(dict.fromkeys(weak)),
+    )
