@@ -73,7 +73,7 @@ def import_parsed_notes(*, session: Session, notes: ParsedNotes) -> ImportReport
         question = existing.get(key)
         if question is None:
             question = Question(source_file=source, key=key, version=1)
-            _apply(question, parsed, topic, position)
+            _apply(session, question, parsed, topic, position)
             session.add(question)
             counts["new"] += 1
         elif question.content_hash == parsed.content_hash and not question.retired:
@@ -85,7 +85,7 @@ def import_parsed_notes(*, session: Session, notes: ParsedNotes) -> ImportReport
             if question.content_hash != parsed.content_hash:
                 question.version += 1
             question.retired, question.retired_at = False, None
-            _apply(question, parsed, topic, position)
+            _apply(session, question, parsed, topic, position)
             counts["updated"] += 1
         _record_revision(session, question)
     for key, question in existing.items():
@@ -121,13 +121,19 @@ def _keyed(questions: list[ParsedQuestion]) -> list[tuple[str, ParsedQuestion]]:
     return keyed
 
 
-def _apply(question: Question, parsed: ParsedQuestion, topic: Topic, position: int) -> None:
+def _apply(
+    session: Session, question: Question, parsed: ParsedQuestion, topic: Topic, position: int
+) -> None:
     question.topic = topic
     question.position = position
     question.text = parsed.question
     question.reference_answer = parsed.answer
     question.content_hash = parsed.content_hash
     question.follow_up = parsed.follow_up
+    if question.key_points:
+        # Old points go first: new ones reuse their (question, position) slots.
+        question.key_points.clear()
+        session.flush()
     question.key_points = [
         KeyPoint(position=i, label=point.label, text=point.text)
         for i, point in enumerate(extract_key_points(parsed.answer))
