@@ -81,13 +81,25 @@ def import_parsed_notes(*, session: Session, notes: ParsedNotes) -> ImportReport
             question.topic = topic
             counts["unchanged"] += 1
             continue
+        elif question.content_hash == parsed.content_hash:
+            # Back in the file unchanged: restored, same version.
+            question.retired, question.retired_at = False, None
+            question.position, question.topic = position, topic
+            counts["updated"] += 1
+            continue
         else:
-            if question.content_hash != parsed.content_hash:
-                question.version += 1
+            question.version += 1
             question.retired, question.retired_at = False, None
             _apply(session, question, parsed, topic, position)
             counts["updated"] += 1
-        _record_revision(session, question)
+        question.revisions.append(
+            QuestionRevision(
+                version=question.version,
+                text=question.text,
+                reference_answer=question.reference_answer,
+                content_hash=question.content_hash,
+            )
+        )
     for key, question in existing.items():
         if key not in seen and not question.retired:
             question.retired, question.retired_at = True, utcnow()
@@ -138,26 +150,6 @@ def _apply(
         KeyPoint(position=i, label=point.label, text=point.text)
         for i, point in enumerate(extract_key_points(parsed.answer))
     ]
-
-
-def _record_revision(session: Session, question: Question) -> None:
-    session.flush()
-    known = session.scalar(
-        select(QuestionRevision).where(
-            QuestionRevision.question_id == question.id,
-            QuestionRevision.version == question.version,
-        )
-    )
-    if known is None:
-        session.add(
-            QuestionRevision(
-                question_id=question.id,
-                version=question.version,
-                text=question.text,
-                reference_answer=question.reference_answer,
-                content_hash=question.content_hash,
-            )
-        )
 
 
 class _TopicCache:
