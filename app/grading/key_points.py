@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# "Self-Attention: This is the core..." -> a labelled point. The label is short and
-# title-like; long clauses before a colon ("Mathematically, it's often described as:") are not labels.
+# "Self-Attention: This is the core..." -> a labelled point. The label is short and title-like;
+# long clauses before a colon ("Mathematically, it's often described as:") are not labels.
 _LABELLED = re.compile(r"^(?P<label>[A-Z0-9][^:.!?]{1,60}?)\s*:\s+(?P<body>\S.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"'“‘(])")
 _MIN_WORDS = 5

@@ -86,7 +86,7 @@ def _query(
     part: str | None = None,
     search: str | None = None,
     include_retired: bool = False,
-) -> Select[tuple[Question]]:
+) -> Select[Question]:
     query = (
         select(Question)
         .join(Question.topic)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Answer, Grade, Question
@@ -13,7 +13,7 @@ from app.models import Answer, Grade, Question
 RECENT_ATTEMPTS = 5
 
 
-def _latest_grades(user_id: int):  # type: ignore[no-untyped-def]
+def _latest_grades(user_id: int) -> Select[int, int, int, float, datetime]:
     """(answer id, question id, topic id, score, created) of each answer's latest grade."""
     latest = (
         select(Grade.answer_id, func.max(Grade.id).label("grade_id"))
