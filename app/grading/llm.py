@@ -1,0 +1,308 @@
+"""A grader that asks any OpenAI-compatible chat model, falling back to an offline grader."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+from app.config import Settings
+from app.grading.base import Grade, Grader, GradingError, GradingQuestion, KeyPointResult, Verdict
+from app.grading.key_points import extract_key_points
+from app.grading.llm_prompt import (
+    CONTRADICTION_CAP,
+    PROMPT_VERSION,
+    RESPONSE_FORMATS,
+    ParsedReply,
+    ReplyError,
+    build_messages,
+    find_span,
+    parse_reply,
+)
+from app.grading.registry import create_grader
+
+log = logging.getLogger(__name__)
+
+# Local servers (Ollama, vLLM, LM Studio) ignore the key, but the client insists on one.
+PLACEHOLDER_API_KEY = "not-needed"
+DEFAULT_SEED = 1234
+DEFAULT_CONCURRENCY = 4
+# The same verdict thresholds as the embedding grader (docs/grading.md), so that verdicts
+# mean the same whichever grader decided.
+CORRECT_FROM = 70.0
+PARTIAL_FROM = 40.0
+NOT_CONFIGURED = "no LLM endpoint configured: set OPENAI_BASE_URL (local server) or OPENAI_API_KEY"
+
+
+def verdict_for(score: float) -> Verdict:
+    """The verdict a score earns."""
+    if score >= CORRECT_FROM:
+        return "correct"
+    if score >= PARTIAL_FROM:
+        return "partially_correct"
+    return "incorrect"
+
+
+@dataclass(frozen=True)
+class LLMFailure:
+    """Why the LLM did not grade an answer; `kind` is a short code, `reason` a sentence."""
+
+    kind: str
+    reason: str
+    elapsed_ms: float = 0.0
+
+    @property
+    def fallback_reason(self) -> str:
+        """The reason as stored in Grade.fallback_reason."""
+        return f"{self.kind}: {self.reason}"
+
+
+class LLMGrader:
+    """Grades with a chat model through the `openai` client; never raises on an endpoint failure."""
+
+    name = "llm"
+    version = f"1-prompt{PROMPT_VERSION}"
+
+    def __init__(
+        self,
+        *,
+        client: openai.OpenAI | None,
+        model: str,
+        fallback: Grader,
+        seed: int = DEFAULT_SEED,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+        not_ready_reason: str = NOT_CONFIGURED,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.fallback = fallback
+        self.seed = seed
+        self.max_concurrency = max(1, max_concurrency)
+        self._not_ready_reason = not_ready_reason
+        # Index into RESPONSE_FORMATS of the best format the endpoint has accepted; it only
+        # moves down, and only after the lower format actually worked.
+        self._format_index = 0
+        self._format_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, fallback: Grader | None = None) -> LLMGrader:
+        """An LLM grader for the configured endpoint, with the offline grader as its fallback."""
+        if fallback is None:
+            fallback = create_grader("embedding", settings)
+        return cls(client=build_client(settings), model=settings.llm_model, fallback=fallback)
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        """Why the grader cannot reach a model, or None when it is configured."""
+        return None if self.client is not None else self._not_ready_reason
+
+    @property
+    def response_format(self) -> dict[str, Any] | None:
+        """The response format the next request will ask for."""
+        return RESPONSE_FORMATS[self._format_index]
+
+    def is_ready(self) -> bool:
+        """True when an endpoint is configured; whether it answers shows only when grading."""
+        return self.client is not None
+
+    def grade(self, question: GradingQuestion, answer: str) -> Grade:
+        """Grade one answer with the model, or with the offline grader if the model fails."""
+        return self.grade_batch([(question, answer)])[0]
+
+    def grade_batch(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[Grade]:
+        """Grade many answers, a few requests at a time, in input order."""
+        if not items:
+            return []
+        # Without a client every item fails at once; threads would only add overhead.
+        workers = min(self.max_concurrency, len(items)) if self.client is not None else 1
+        if workers == 1:
+            outcomes = [self._try_llm(q, a) for q, a in items]
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm-grade") as pool:
+                outcomes = list(pool.map(lambda item: self._try_llm(*item), items))
+        failed = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, LLMFailure)]
+        if failed:
+            # One pass of the offline grader over every failure: it batches better than one by one.
+            fallback_grades = self._fallback_grades([items[i] for i in failed])
+            for i, grade in zip(failed, fallback_grades, strict=True):
+                failure = outcomes[i]
+                assert isinstance(failure, LLMFailure)
+                if failure.kind != "not_configured":
+                    log.warning("LLM grading fell back to %s: %s", grade.grader, failure.reason)
+                outcomes[i] = dataclasses.replace(
+                    grade,
+                    elapsed_ms=failure.elapsed_ms + grade.elapsed_ms,
+                    fallback=True,
+                    fallback_reason=failure.fallback_reason,
+                    details={
+                        **grade.details,
+                        "fallback_kind": failure.kind,
+                        "requested": self.name,
+                    },
+                )
+        grades = [g for g in outcomes if isinstance(g, Grade)]
+        assert len(grades) == len(items)
+        return grades
+
+    def _fallback_grades(self, items: list[tuple[GradingQuestion, str]]) -> list[Grade]:
+        try:
+            return self.fallback.grade_batch(items)
+        except GradingError:
+            raise
+        except Exception as exc:
+            raise GradingError(f"the LLM and the offline grader both failed: {exc}") from exc
+
+    def _try_llm(self, question: GradingQuestion, answer: str) -> Grade | LLMFailure:
+        started = time.perf_counter()
+        outcome = self._ask(question, answer)
+        if isinstance(outcome, LLMFailure):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            return dataclasses.replace(outcome, elapsed_ms=elapsed_ms)
+        return outcome
+
+    def _ask(self, question: GradingQuestion, answer: str) -> Grade | LLMFailure:
+        if self.client is None:
+            return LLMFailure("not_configured", self._not_ready_reason)
+        started = time.perf_counter()
+        points = question.key_points or tuple(
+            p.display for p in extract_key_points(question.reference_answer)
+        )
+        messages = build_messages(
+            question=question.question,
+            reference_answer=question.reference_answer,
+            key_points=points,
+            answer=answer,
+        )
+        try:
+            completion, response_format = self._complete(self.client, messages)
+            choice = completion.choices[0]
+            text = choice.message.content
+            if not text:
+                refusal = getattr(choice.message, "refusal", None)
+                raise ReplyError("unparseable", f"empty reply ({refusal or choice.finish_reason})")
+            parsed = parse_reply(text, n_points=len(points))
+        except openai.APITimeoutError:
+            return LLMFailure("timeout", f"no reply from {self.model} within the timeout")
+        except openai.APIConnectionError as exc:
+            return LLMFailure("connection", f"cannot reach the LLM endpoint: {exc}")
+        except openai.APIStatusError as exc:
+            return LLMFailure("status", f"HTTP {exc.status_code} from the LLM endpoint: {exc}")
+        except ReplyError as exc:
+            return LLMFailure(exc.kind, str(exc))
+        except Exception as exc:
+            # The contract is a grade, never an exception, whatever the endpoint sent back.
+            log.exception("LLM grading failed unexpectedly")
+            return LLMFailure("error", f"{type(exc).__name__}: {exc}")
+        return self._to_grade(
+            parsed,
+            answer=answer,
+            points=points,
+            usage=_usage(completion),
+            response_format=response_format,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _complete(
+        self, client: openai.OpenAI, messages: list[dict[str, str]]
+    ) -> tuple[Any, dict[str, Any] | None]:
+        index = self._format_index
+        while True:
+            response_format = RESPONSE_FORMATS[index]
+            extra: dict[str, Any] = {}
+            if response_format is not None:
+                extra["response_format"] = response_format
+            try:
+                completion = client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=0,
+                    seed=self.seed,
+                    **extra,
+                )
+            except (openai.BadRequestError, openai.UnprocessableEntityError):
+                # Servers without structured outputs reject the format with a 400 (or 422);
+                # try the next, plainer one. A 400 for another cause fails at every format.
+                if index + 1 >= len(RESPONSE_FORMATS):
+                    raise
+                index += 1
+                continue
+            with self._format_lock:
+                if index > self._format_index:
+                    log.info("LLM endpoint: using response format %s", response_format)
+                    self._format_index = index
+            return completion, response_format
+
+    def _to_grade(
+        self,
+        parsed: ParsedReply,
+        *,
+        answer: str,
+        points: tuple[str, ...],
+        usage: dict[str, int] | None,
+        response_format: dict[str, Any] | None,
+        elapsed_ms: float,
+    ) -> Grade:
+        results: list[KeyPointResult] = []
+        dropped = 0
+        for point, verdict in zip(points, parsed.points, strict=True):
+            evidence = find_span(answer, verdict.evidence)
+            if verdict.evidence and evidence is None:
+                dropped += 1
+            results.append(KeyPointResult(point=point, status=verdict.status, evidence=evidence))
+        score = parsed.score
+        contradicted = any(r.status == "contradicted" for r in results)
+        if contradicted:
+            # The prompt asks for the cap; enforced here too so a model that ignores it
+            # (or was talked out of it by the answer) cannot award a contradiction.
+            score = min(score, CONTRADICTION_CAP)
+        return Grade(
+            score=score,
+            verdict=verdict_for(score),
+            key_points=results,
+            feedback=parsed.feedback,
+            grader=self.name,
+            grader_version=self.version,
+            elapsed_ms=elapsed_ms,
+            usage=usage,
+            details={
+                "model": self.model,
+                "model_score": parsed.score,
+                "capped": score < parsed.score,
+                "evidence_dropped": dropped,
+                "response_format": _format_name(response_format),
+            },
+        )
+
+
+def build_client(settings: Settings) -> openai.OpenAI | None:
+    """An `openai` client for the configured endpoint, or None when none is configured."""
+    if not settings.openai_base_url and not settings.openai_api_key:
+        return None
+    return openai.OpenAI(
+        base_url=settings.openai_base_url or None,
+        api_key=settings.openai_api_key or PLACEHOLDER_API_KEY,
+        timeout=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+    )
+
+
+def _usage(completion: Any) -> dict[str, int] | None:
+    usage = getattr(completion, "usage", None)
+    if usage is None:
+        return None
+    return {
+        "prompt_tokens": int(usage.prompt_tokens or 0),
+        "completion_tokens": int(usage.completion_tokens or 0),
+        "total_tokens": int(usage.total_tokens or 0),
+    }
+
+
+def _format_name(response_format: dict[str, Any] | None) -> str:
+    return "text" if response_format is None else str(response_format["type"])
