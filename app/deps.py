@@ -37,6 +37,8 @@ def get_graders(request: Request) -> GraderPool:
     return graders
 
 
-DbSession = Annotated[Session, Depends(get_db_session)]
+# "function" scope: the session commits before the response is sent, so a client that follows
+# a redirect or reads right after a write always sees it.
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Graders = Annotated[GraderPool, Depends(get_graders)]

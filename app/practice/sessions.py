@@ -113,15 +113,20 @@ def next_item(practice: PracticeSession, after: SessionItem | None = None) -> Se
     return next((item for item in items if not item.answers), None)
 
 
+def follow_up_prompt(point: str) -> str:
+    """What the interviewer asks to follow up on a missed key point."""
+    label = point.split(":", 1)[0].strip() if ":" in point[:60] else point
+    label = label if len(label) <= 80 else label[:77].rstrip() + "…"
+    return (
+        f"You didn't mention {label}. Can you explain it — how does it work and why does it matter?"
+    )
+
+
 def add_follow_up(
     *, session: Session, practice: PracticeSession, item: SessionItem, point: str
 ) -> SessionItem:
     """Insert a follow-up turn on a missed key point right after `item`."""
-    label = point.split(":", 1)[0].strip() if ":" in point[:60] else point
-    label = label if len(label) <= 80 else label[:77].rstrip() + "…"
-    prompt = (
-        f"You didn't mention {label}. Can you explain it — how does it work and why does it matter?"
-    )
+    prompt = follow_up_prompt(point)
     # Positions are unique per session: shift later turns down, last first.
     for later in sorted(practice.items, key=lambda i: -i.position):
         if later.position > item.position:

@@ -4,6 +4,37 @@ from __future__ import annotations
 
 from fastapi.templating import Jinja2Templates
 
-from app import PROJECT_ROOT
+from app import PROJECT_ROOT, __version__
 
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
+
+
+def duration(ms: int | None) -> str:
+    """Milliseconds as people say them: '42 s', '3 min 05 s'; an em dash when unknown."""
+    if ms is None:
+        return "—"
+    seconds = round(ms / 1000)
+    if seconds < 1:
+        return "under 1 s"
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def score_band(score: float | None) -> str:
+    """A CSS class for a score: good, fair or weak."""
+    if score is None:
+        return "none"
+    return "good" if score >= 70 else "fair" if score >= 40 else "weak"
+
+
+VERDICTS = {
+    "correct": "Correct",
+    "partially_correct": "Partly correct",
+    "incorrect": "Not there yet",
+}
+
+templates.env.filters["duration"] = duration
+templates.env.filters["score_band"] = score_band
+templates.env.globals["verdicts"] = VERDICTS
+templates.env.globals["app_version"] = __version__

@@ -1,0 +1,81 @@
+"""Material: upload a notes file and see what the importer did with it."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from app.deps import DbSession
+from app.material.bank import bank_outline
+from app.material.importer import import_notes_text
+from app.material.notes import NotesError
+from app.material.parser import SUPPORTED_SUFFIXES
+from app.practice.errors import AnswerTooLongError
+from app.web.render import HtmlErrorRoute, error_status, render
+
+router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def _sources(session: DbSession) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for part in bank_outline(session=session):
+        counts[part.source] = counts.get(part.source, 0) + part.question_count
+    return sorted(counts.items())
+
+
+def _page(
+    request: Request,
+    session: DbSession,
+    *,
+    report: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = {
+        "sources": _sources(session),
+        "report": report,
+        "error": error,
+        "suffixes": SUPPORTED_SUFFIXES,
+        "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
+    return render(
+        request, "material.html", context, fragment="_import_result.html", status_code=status_code
+    )
+
+
+@router.get("/material", response_class=HTMLResponse)
+def material(request: Request, session: DbSession) -> HTMLResponse:
+    """The notes files in the bank and the upload form."""
+    return _page(request, session)
+
+
+@router.post("/material", response_class=HTMLResponse)
+async def upload_material(
+    request: Request, session: DbSession, notes: Annotated[UploadFile, File()]
+) -> HTMLResponse:
+    """Import an uploaded notes file and show the importer's report, or why it failed."""
+    name = PurePath(notes.filename or "").name
+    try:
+        if not name:
+            raise NotesError("upload", 0, "choose a notes file to upload")
+        raw = await notes.read(MAX_UPLOAD_BYTES + 1)
+        if len(raw) > MAX_UPLOAD_BYTES:
+            raise AnswerTooLongError(
+                f"{name} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+            )
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise NotesError(name, line, "not UTF-8 text") from None
+        report = import_notes_text(session=session, text=text, name=name)
+    except (NotesError, AnswerTooLongError) as exc:
+        session.rollback()
+        return _page(request, session, error=str(exc), status_code=error_status(exc))
+    session.flush()
+    return _page(request, session, report=report.summary())

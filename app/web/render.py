@@ -1,0 +1,79 @@
+"""Rendering pages and htmx fragments from the same route, and the HTML error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+
+from app.material.notes import NotesError
+from app.practice.errors import AnswerTooLongError, NotFoundError, PracticeError
+from app.web.templating import templates
+
+
+def is_htmx(request: Request) -> bool:
+    """True for a request htmx made (it wants a fragment, not a page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(
+    request: Request,
+    page: str,
+    context: dict[str, Any],
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The fragment for htmx requests when one is given, else the full page."""
+    name = fragment if fragment and is_htmx(request) else page
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_status(exc: Exception) -> int:
+    """The HTTP status of an error a person can cause."""
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, AnswerTooLongError):
+        return 413
+    return 422
+
+
+def error_page(request: Request, *, status_code: int, message: str) -> HTMLResponse:
+    """A page (or, for htmx, a fragment) that says what went wrong."""
+    titles = {404: "Not found", 413: "Too long", 422: "Cannot do that"}
+    context = {
+        "status_code": status_code,
+        "title": titles.get(status_code, "Error"),
+        "message": message,
+    }
+    return render(request, "error.html", context, fragment="_error.html", status_code=status_code)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
+        problems.append(f"{field}: {error.get('msg', 'invalid value')}")
+    return "Some form values are not valid — " + "; ".join(problems)
+
+
+class HtmlErrorRoute(APIRoute):
+    """A route whose user errors become HTML error pages instead of JSON or tracebacks."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the handler so bad ids, bad forms and bad files render as pages."""
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return error_page(request, status_code=422, message=_validation_message(exc))
+            except (PracticeError, NotesError) as exc:
+                return error_page(request, status_code=error_status(exc), message=str(exc))
+
+        return handle
