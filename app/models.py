@@ -182,6 +182,8 @@ class SessionItem(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="question")
     prompt: Mapped[str | None] = mapped_column(Text)
+    # A follow-up is graded against the key point it asks about, not the whole reference.
+    focus_point: Mapped[str | None] = mapped_column(Text)
     parent_item_id: Mapped[int | None] = mapped_column(ForeignKey("session_item.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

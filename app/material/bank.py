@@ -168,6 +168,20 @@ def grading_question(question: Question) -> GradingQuestion:
     )
 
 
+def grading_question_for_turn(
+    question: Question, *, prompt: str | None, focus_point: str | None
+) -> GradingQuestion:
+    """What a turn is graded against: a follow-up only against the key point it asks about."""
+    if not focus_point:
+        return grading_question(question)
+    return GradingQuestion(
+        question=prompt or question.text,
+        reference_answer=focus_point,
+        key_points=(focus_point,),
+        content_hash=None,
+    )
+
+
 def bank_outline(*, session: Session) -> list[PartGroup]:
     """Active questions grouped by notes file, part and topic, in bank order."""
     groups: dict[tuple[str, int], PartGroup] = {}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.grading.base import Grade as GradeResult
 from app.grading.base import Grader
-from app.material.bank import grading_question
+from app.material.bank import grading_question_for_turn
 from app.models import Answer, Grade, Question, SessionItem, User
 from app.practice.errors import AnswerTooLongError
 from app.practice.reviews import record_review
@@ -99,7 +99,13 @@ def store_answer(
 def grade_answer(*, session: Session, answer: Answer, grader: Grader) -> Grade | None:
     """Grade a stored answer and store the grade; on grader failure keep the error, return None."""
     try:
-        result = grader.grade(grading_question(answer.question), answer.text)
+        item = answer.session_item
+        target = grading_question_for_turn(
+            answer.question,
+            prompt=item.prompt if item else None,
+            focus_point=item.focus_point if item else None,
+        )
+        result = grader.grade(target, answer.text)
     except Exception as exc:  # the grader is not ours to trust: the answer must survive it
         log.exception("grader %s failed on answer %s", grader.name, answer.id)
         answer.grading_error = f"{type(exc).__name__}: {exc}"

@@ -115,11 +115,12 @@ def next_item(practice: PracticeSession, after: SessionItem | None = None) -> Se
 
 def follow_up_prompt(point: str) -> str:
     """What the interviewer asks to follow up on a missed key point."""
-    label = point.split(":", 1)[0].strip() if ":" in point[:60] else point
-    label = label if len(label) <= 80 else label[:77].rstrip() + "…"
-    return (
-        f"You didn't mention {label}. Can you explain it — how does it work and why does it matter?"
-    )
+    head, _, body = point.partition(":")
+    if body.strip() and len(head) <= 60:
+        return f"You didn't mention {head.strip()}. How does it work, and why does it matter?"
+    words = point.split()
+    gist = " ".join(words[:14]).rstrip(".,;:") + ("…" if len(words) > 14 else "")
+    return f"Your answer didn't cover this point: “{gist}” Can you explain it in your own words?"
 
 
 def add_follow_up(
@@ -138,6 +139,7 @@ def add_follow_up(
         question_id=item.question_id,
         kind="follow_up",
         prompt=prompt,
+        focus_point=point,
         parent_item_id=item.id,
     )
     session.add(follow_up)

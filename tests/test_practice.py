@@ -1,0 +1,199 @@
+"""Practice services: choosing questions, follow-ups graded on their point, summaries, reviews."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.db import Database
+from app.models import Question, Review, Topic, utcnow
+from app.practice.errors import AnswerTooLongError, PracticeError
+from app.practice.grades import answer_and_grade
+from app.practice.reviews import due_question_ids, record_review
+from app.practice.sessions import (
+    SessionConfig,
+    add_follow_up,
+    create_session,
+    follow_up_prompt,
+    next_item,
+    summarize,
+)
+from app.practice.users import get_or_create_user
+from tests.fakes import OverlapGrader
+
+
+def test_session_picks_count_questions_from_chosen_topics(database: Database) -> None:
+    with database.session() as session:
+        user = get_or_create_user(session=session)
+        topic = session.scalar(select(Topic).where(Topic.title == "Embeddings"))
+        assert topic is not None
+        practice = create_session(
+            session=session, user=user, config=SessionConfig(topic_ids=(topic.id,), count=3)
+        )
+        assert [item.question.topic.title for item in practice.items] == ["Embeddings"]
+        practice = create_session(session=session, user=user, config=SessionConfig(count=4))
+        assert len({item.question_id for item in practice.items}) == 4
+
+
+def test_no_matching_questions_and_bad_counts_are_errors(database: Database) -> None:
+    with database.session() as session:
+        user = get_or_create_user(session=session)
+        with pytest.raises(PracticeError, match="no active questions"):
+            create_session(session=session, user=user, config=SessionConfig(topic_ids=(999,)))
+        with pytest.raises(PracticeError, match="between 1 and"):
+            create_session(session=session, user=user, config=SessionConfig(count=0))
+
+
+def test_weakest_first_puts_low_scores_first(database: Database) -> None:
+    grader = OverlapGrader()
+    with database.session() as session:
+        user = get_or_create_user(session=session)
+        questions = list(session.scalars(select(Question).order_by(Question.id)))
+        for question in questions:
+            # Answer each question with its own reference, except question 3: nonsense.
+            text = "bananas" if question.id == questions[3].id else question.reference_answer
+            answer_and_grade(
+                session=session,
+                user=user,
+                question=question,
+                text=text,
+                grader=grader,
+                max_chars=20_000,
+            )
+        practice = create_session(
+            session=session, user=user, config=SessionConfig(count=2, order="weakest")
+        )
+        assert practice.items[0].question_id == questions[3].id
+
+
+def test_follow_up_is_graded_against_its_key_point(database: Database) -> None:
+    grader = OverlapGrader()
+    with database.session() as session:
+        user = get_or_create_user(session=session)
+        question = session.scalar(select(Question).where(Question.text.like("%bias-variance%")))
+        assert question is not None
+        practice = create_session(
+            session=session, user=user, config=SessionConfig(question_ids=(question.id,), count=1)
+        )
+        first = practice.items[0]
+        point = next(p.display for p in question.key_points if p.text.startswith("Variance is"))
+        follow_up = add_follow_up(session=session, practice=practice, item=first, point=point)
+        assert next_item(practice) is first
+        assert [item.kind for item in practice.items] == ["question", "follow_up"]
+        _answer, grade = answer_and_grade(
+            session=session,
+            user=user,
+            question=question,
+            item=follow_up,
+            grader=grader,
+            max_chars=20_000,
+            text="Variance is the error from a model too sensitive to its specific training data.",
+        )
+        assert grade is not None and grade.score >= 60  # a whole-reference grade would be low
+        assert len(grade.details["key_points"]) == 1
+
+
+def test_follow_up_prompts_read_naturally() -> None:
+    assert follow_up_prompt("Dropout (for Neural Networks): randomly drops units.") == (
+        "You didn't mention Dropout (for Neural Networks). "
+        "How does it work, and why does it matter?"
+    )
+    prompt = follow_up_prompt(
+        "Variance is the error introduced because a model is too sensitive "
+        "to the specific training data it was given."
+    )
+    assert prompt.startswith("Your answer didn't cover this point: “Variance is the error")
+    assert "…”" in prompt
+
+
+def test_summary_average_and_weak_questions(database: Database) -> None:
+    grader = OverlapGrader()
+    with database.session() as session:
+        user = get_or_create_user(session=session)
+        practice = create_session(
+            session=session, user=user, config=SessionConfig(count=2, order="bank")
+        )
+        good, bad = practice.items
+        answer_and_grade(
+            session=session,
+            user=user,
+            question=good.question,
+            item=good,
+            text=good.question.reference_answer,
+            grader=grader,
+            max_chars=20_000,
+            time_taken_ms=42_000,
+        )
+        answer_and_grade(
+            session=session,
+            user=user,
+            question=bad.question,
+            item=bad,
+            text="no idea",
+            grader=grader,
+            max_chars=20_000,
+        )
+        summary = summarize(practice)
+    assert [row.time_taken_ms for row in summary.rows] == [42_000, None]
+    assert summary.rows[0].score is not None and summary.rows[0].score > 90
+    assert summary.weak_question_ids == [bad.question_id]
+    assert summary.average == round(sum(r.score or 0 for r in summary.rows) / 2, 1)
+
+
+def test_answer_is_kept_when_the_grader_fails(database: Database) -> None:
+    with database.session() as session:
+        user = get_or_create_user(session=session)
+        question = session.scalar(select(Question))
+        assert question is not None
+        answer, grade = answer_and_grade(
+            session=session,
+            user=user,
+            question=question,
+            text="my answer",
+            grader=OverlapGrader(fail=True),
+            max_chars=20_000,
+        )
+        answer_id = answer.id
+    assert grade is None
+    with database.session() as session:
+        from app.models import Answer
+
+        stored = session.get(Answer, answer_id)
+        assert stored is not None and stored.text == "my answer"
+        assert stored.grading_error and "told to fail" in stored.grading_error
+
+
+def test_too_long_answer_is_refused(database: Database) -> None:
+    with database.session() as session:
+        user = get_or_create_user(session=session)
+        question = session.scalar(select(Question))
+        assert question is not None
+        with pytest.raises(AnswerTooLongError, match="limit is 10"):
+            answer_and_grade(
+                session=session,
+                user=user,
+                question=question,
+                text="x" * 11,
+                grader=OverlapGrader(),
+                max_chars=10,
+            )
+
+
+def test_reviews_space_out_good_answers_and_bring_back_bad_ones(database: Database) -> None:
+    now = utcnow()
+    with database.session() as session:
+        user = get_or_create_user(session=session)
+        q1, q2 = list(session.scalars(select(Question.id).limit(2)))
+        for days in (0, 1, 7):
+            review = record_review(
+                session=session,
+                user_id=user.id,
+                question_id=q1,
+                score=95,
+                now=now + timedelta(days=days),
+            )
+        assert review.interval_days > 6
+        record_review(session=session, user_id=user.id, question_id=q2, score=10, now=now)
+        due = due_question_ids(session=session, user_id=user.id, now=now + timedelta(days=2))
+        assert due == [q2]
+        assert session.scalar(select(Review.repetitions).where(Review.question_id == q2)) == 0
