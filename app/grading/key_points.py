@@ -9,6 +9,15 @@ from dataclasses import dataclass
 # long clauses before a colon ("Mathematically, it's often described as:") are not labels.
 _LABELLED = re.compile(r"^(?P<label>[A-Z0-9][^:.!?]{1,60}?)\s*:\s+(?P<body>\S.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"'“‘(])")
+# Notes pasted from a chat often lose the line break before a sub-heading:
+# "...like max_depth.Random Forest: This is..." -> break the line before "Random Forest:".
+_RUN_TOGETHER = re.compile(r"(?<=[a-z0-9_)])([.!?][\"'”’]?)(?=[A-Z][\w ()/-]{1,40}:\s)")
+# Sentences that only elaborate the one before (a pronoun, an example) stay with it, so a
+# point is a claim an answer can cover, not an example it may rightly skip.
+_CONTINUATION = re.compile(
+    r"^(?:This|These|That|Those|It|Its|They|Such|Here|Meaning|In other words|Mathematically"
+    r"|While|Where|For example|For instance|E\.g\.|A (?:classic|common|typical) example)\b"
+)
 _MIN_WORDS = 5
 _MAX_LABEL_WORDS = 7
 
@@ -34,18 +43,22 @@ def split_sentences(text: str) -> list[str]:
 def extract_key_points(reference_answer: str) -> list[KeyPoint]:
     """Key points of a reference answer: its labelled sub-headings, else its sentences."""
     points: list[KeyPoint] = []
-    for raw_line in reference_answer.splitlines():
-        line = raw_line.strip()
+    for raw_line in _RUN_TOGETHER.sub(r"\1\n", reference_answer).splitlines():
+        # A sentence ending in a colon only introduces a list or a formula that is not here.
+        line = " ".join(s for s in split_sentences(raw_line) if not s.endswith(":"))
         if not line:
             continue
         match = _LABELLED.match(line)
         if match and len(match["label"].split()) <= _MAX_LABEL_WORDS:
             points.append(KeyPoint(text=match["body"].strip(), label=match["label"].strip()))
             continue
-        if line.endswith(":"):
-            continue  # a line that only introduces a list
         for sentence in split_sentences(line):
-            if len(sentence.split()) >= _MIN_WORDS and not sentence.endswith(":"):
+            if len(sentence.split()) < _MIN_WORDS:
+                continue
+            if points and _CONTINUATION.match(sentence):
+                last = points[-1]
+                points[-1] = KeyPoint(text=f"{last.text} {sentence}", label=last.label)
+            else:
                 points.append(KeyPoint(text=sentence))
     if not points and reference_answer.strip():
         points.append(KeyPoint(text=reference_answer.strip()))

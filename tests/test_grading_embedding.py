@@ -1,0 +1,354 @@
+"""The embedding grader: fast tests on a fake embedder, behaviour tests on the real model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.grading.base import Grade, Grader, GradingQuestion
+from app.grading.embedder import EmbedderLoadError, SentenceTransformerEmbedder
+from app.grading.embedding import (
+    CAP_CONTRADICTED,
+    CAP_KEYWORDS,
+    CAP_RESTATED,
+    EmbeddingGrader,
+    answer_spans,
+    contradiction,
+    is_keyword_list,
+)
+from app.grading.key_points import extract_key_points
+from tests.grading_fakes import FakeEmbedder
+
+QUESTION = GradingQuestion(
+    question="What is the difference between supervised and unsupervised learning?",
+    reference_answer=(
+        "Supervised learning uses labeled data, where every input has a known output. "
+        "Unsupervised learning uses unlabeled data and finds clusters or structure on its own."
+    ),
+    key_points=(
+        "Supervised learning uses labeled data, where every input has a known output.",
+        "Unsupervised learning uses unlabeled data and finds clusters or structure on its own.",
+    ),
+)
+GOOD = (
+    "Supervised learning uses labeled data, so every input comes with a known output. "
+    "Unsupervised learning works with unlabeled data and finds clusters on its own."
+)
+
+
+def comparable(grade: Grade) -> dict[str, Any]:
+    """A grade without its timing, which legitimately varies."""
+    out = grade.to_dict()
+    out.pop("elapsed_ms")
+    return out
+
+
+@pytest.fixture
+def fake() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def grader(fake: FakeEmbedder) -> EmbeddingGrader:
+    return EmbeddingGrader(fake)
+
+
+def test_it_is_a_grader(grader: EmbeddingGrader) -> None:
+    assert isinstance(grader, Grader)
+    assert grader.name == "embedding" and grader.version
+
+
+@pytest.mark.parametrize("answer", ["", "   \n ", "?!"])
+def test_an_empty_answer_scores_zero_and_names_every_point(
+    grader: EmbeddingGrader, answer: str
+) -> None:
+    grade = grader.grade(QUESTION, answer)
+
+    assert (grade.score, grade.verdict) == (0.0, "incorrect")
+    assert [p.status for p in grade.key_points] == ["missed", "missed"]
+    assert "Supervised learning uses labeled data" in grade.feedback
+
+
+def test_the_reference_itself_is_correct_with_every_point_covered(
+    grader: EmbeddingGrader,
+) -> None:
+    grade = grader.grade(QUESTION, QUESTION.reference_answer)
+
+    assert grade.score >= 90 and grade.verdict == "correct"
+    assert [p.status for p in grade.key_points] == ["covered", "covered"]
+
+
+def test_evidence_is_the_answer_span_that_covers_the_point(grader: EmbeddingGrader) -> None:
+    answer = "  " + GOOD + "\n"
+    grade = grader.grade(QUESTION, answer)
+
+    evidence = [p.evidence for p in grade.key_points]
+    assert all(e is not None and e in answer for e in evidence)
+    assert evidence[0] is not None and evidence[0].startswith("Supervised learning uses labeled")
+    assert evidence[1] is not None and evidence[1].startswith("Unsupervised learning works")
+
+
+def test_a_missed_point_is_named_in_the_feedback(grader: EmbeddingGrader) -> None:
+    grade = grader.grade(QUESTION, "Supervised learning uses labeled data with known outputs.")
+
+    assert [p.status for p in grade.key_points][1] == "missed"
+    assert grade.key_points[1].evidence is None
+    assert "Add: Unsupervised learning uses unlabeled data" in grade.feedback
+    assert grade.verdict != "correct"
+
+
+def test_a_contradiction_is_detected_and_caps_the_score(grader: EmbeddingGrader) -> None:
+    wrong = (
+        "Supervised learning uses unlabeled data, where every input has a known output. "
+        "Unsupervised learning uses labeled data and finds clusters on its own."
+    )
+    grade = grader.grade(QUESTION, wrong)
+
+    assert [p.status for p in grade.key_points] == ["contradicted", "contradicted"]
+    assert grade.score <= CAP_CONTRADICTED and grade.verdict == "incorrect"
+    assert "Fix:" in grade.feedback and "unlabel" in grade.feedback
+
+
+def test_restating_the_question_is_capped(grader: EmbeddingGrader) -> None:
+    grade = grader.grade(
+        QUESTION, "The difference between supervised and unsupervised learning is the difference."
+    )
+    assert "restates_question" in grade.details["flags"]
+    assert grade.score <= CAP_RESTATED
+
+
+def test_a_keyword_list_is_capped(grader: EmbeddingGrader) -> None:
+    grade = grader.grade(QUESTION, "labeled data, unlabeled data, known output, clusters")
+    assert "keyword_list" in grade.details["flags"]
+    assert grade.score <= CAP_KEYWORDS
+    assert "full sentences" in grade.feedback
+
+
+def test_off_topic_text_scores_near_zero(grader: EmbeddingGrader) -> None:
+    grade = grader.grade(QUESTION, "Bake the sourdough in a very hot oven after a slow rise.")
+    assert grade.score <= 15 and grade.verdict == "incorrect"
+
+
+def test_grading_is_deterministic(grader: EmbeddingGrader) -> None:
+    first = grader.grade(QUESTION, GOOD)
+    again = EmbeddingGrader(FakeEmbedder()).grade(QUESTION, GOOD)
+    assert comparable(first) == comparable(again)
+
+
+def test_a_batch_is_one_encode_call_and_equals_grading_one_by_one(fake: FakeEmbedder) -> None:
+    other = GradingQuestion(question="What is PCA?", reference_answer="PCA reduces dimensions.")
+    items = [(QUESTION, GOOD), (other, "It reduces dimensions."), (QUESTION, ""), (QUESTION, GOOD)]
+    batch = EmbeddingGrader(fake).grade_batch(items)
+
+    assert len(fake.calls) == 1
+    single = EmbeddingGrader(FakeEmbedder())
+    assert [comparable(g) for g in batch] == [comparable(single.grade(q, a)) for q, a in items]
+
+
+def test_reference_side_is_encoded_once_per_question(
+    fake: FakeEmbedder, grader: EmbeddingGrader
+) -> None:
+    grader.grade(QUESTION, GOOD)
+    grader.grade(QUESTION, "Another answer about labeled data.")
+
+    assert QUESTION.reference_answer in fake.calls[0]
+    assert fake.calls[1] == ["Another answer about labeled data."]
+
+
+def test_points_come_from_the_reference_when_the_question_has_none(
+    grader: EmbeddingGrader,
+) -> None:
+    bare = GradingQuestion(QUESTION.question, QUESTION.reference_answer)
+    grade = grader.grade(bare, GOOD)
+    expected = [p.display for p in extract_key_points(bare.reference_answer)]
+    assert [p.point for p in grade.key_points] == expected
+
+
+def test_readiness_follows_the_embedder() -> None:
+    assert not EmbeddingGrader(FakeEmbedder(ready=False)).is_ready()
+    assert EmbeddingGrader(FakeEmbedder()).is_ready()
+
+
+@pytest.mark.parametrize(
+    ("point", "span"),
+    [
+        ("Supervised learning uses labeled data.", "Supervised learning uses unlabeled data."),
+        (
+            "Supervised learning uses labeled data.",
+            "Supervised learning does not use labeled data.",
+        ),
+        (
+            "Overfitting is when the model is too complex.",
+            "Underfitting is when the model is too complex.",
+        ),
+        ("Dropout reduces overfitting in networks.", "Dropout increases overfitting in networks."),
+    ],
+)
+def test_contradictions_found(point: str, span: str) -> None:
+    assert contradiction(point, span) is not None
+
+
+@pytest.mark.parametrize(
+    ("point", "span"),
+    [
+        # Two flips cancel: the span states the other half of the reference correctly.
+        ("Unsupervised learning uses unlabeled data.", "Supervised learning uses labeled data."),
+        # Scalar words must modify the same thing.
+        ("Use a less complex model for the data.", "Get more data and a complex model."),
+        # A negation elsewhere in the span is about something else.
+        (
+            "The prototype simulates the product.",
+            "The prototype simulates the product, not the plan.",
+        ),
+        ("Supervised learning uses labeled data.", "Supervised learning uses labeled data."),
+    ],
+)
+def test_no_contradiction(point: str, span: str) -> None:
+    assert contradiction(point, span) is None
+
+
+def test_keyword_lists_and_prose() -> None:
+    assert is_keyword_list("bias, variance, underfitting, overfitting, total error")
+    assert is_keyword_list("- dropout\n- regularization\n- more data\n- early stopping")
+    assert not is_keyword_list("Bias is the error of a model that is too simple for the data.")
+    # A short answer to "which two operations..." is not a dodge.
+    assert not is_keyword_list("push and pop")
+    assert not is_keyword_list("At main")
+
+
+def test_answer_spans_are_sentences_and_clauses_of_the_answer() -> None:
+    text = "Bias is error from a simple model, while variance is error from sensitivity. Tune it!"
+    spans = [text[s:e] for s, e in answer_spans(text)]
+    assert (
+        spans[0] == "Bias is error from a simple model, while variance is error from sensitivity."
+    )
+    assert "while variance is error from sensitivity." in spans
+    assert spans[-1] == "Tune it!"
+
+
+def test_a_model_that_cannot_be_loaded_fails_with_a_clear_error(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-model")
+    embedder = SentenceTransformerEmbedder(missing)
+    with pytest.raises(EmbedderLoadError, match=re.escape(missing)):
+        embedder.encode(["hello"])
+    assert not embedder.is_ready()
+
+
+def test_from_settings_without_warmup_does_not_load(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        embedding_model=str(tmp_path / "never-loaded"),
+        embedding_warmup=False,
+    )
+    grader = EmbeddingGrader.from_settings(settings)
+    assert not grader.is_ready()
+
+
+# --- the real model --------------------------------------------------------------------
+
+DAY1 = Path(__file__).resolve().parents[1] / "app" / "material" / "default" / "day1.txt"
+
+
+def day1_question(interviewer: str) -> GradingQuestion:
+    """A day-1 question with its reference answer and the key points the importer stores."""
+    text = DAY1.read_text(encoding="utf-8")
+    match = re.search(re.escape(interviewer) + r'"\s*\nYour Answer: "(.*?)"\s*\n\d+\. ', text, re.S)
+    assert match, interviewer
+    reference = match[1].strip()
+    points = tuple(p.display for p in extract_key_points(reference))
+    return GradingQuestion(question=interviewer, reference_answer=reference, key_points=points)
+
+
+@pytest.fixture(scope="session")
+def real_grader() -> Iterator[EmbeddingGrader]:
+    embedder = SentenceTransformerEmbedder()
+    embedder.start_background_load()
+    yield EmbeddingGrader(embedder)
+
+
+BIAS = "What is the bias-variance tradeoff?"
+SUPERVISED = "Could you explain the difference between supervised and unsupervised learning?"
+REAL_CASES = {
+    "good": (
+        "Supervised learning trains on labeled data: every input comes with the correct output, "
+        "and the model learns the mapping from inputs to outputs, for example spam detection. "
+        "Unsupervised learning has no labels; the algorithm finds structure in the data by "
+        "itself, like K-Means clustering customers into segments."
+    ),
+    "wrong": (
+        "Supervised learning uses unlabeled data and the algorithm finds clusters on its own, "
+        "like K-Means. Unsupervised learning uses labeled data, where every input has the "
+        "correct output, such as spam detection."
+    ),
+    "restated": (
+        "The difference between supervised and unsupervised learning is that supervised "
+        "learning is supervised while unsupervised learning is unsupervised."
+    ),
+    "keywords": "labeled data, unlabeled data, classification, clustering, K-Means, spam",
+    "off_topic": "Feed the sourdough starter, let the dough rise slowly and bake it hot.",
+}
+
+
+@pytest.mark.model
+def test_real_model_ranks_a_good_answer_far_above_the_hard_cases(
+    real_grader: EmbeddingGrader,
+) -> None:
+    question = day1_question(SUPERVISED)
+    grades = dict(
+        zip(
+            REAL_CASES,
+            real_grader.grade_batch([(question, a) for a in REAL_CASES.values()]),
+            strict=True,
+        )
+    )
+    good = grades["good"].score
+    assert grades["good"].verdict == "correct"
+    for kind in ("wrong", "restated", "keywords"):
+        assert good - grades[kind].score >= 30, (kind, grades[kind].score, good)
+        assert grades[kind].verdict == "incorrect", kind
+    assert grades["off_topic"].score <= 10
+    assert any(p.status == "contradicted" for p in grades["wrong"].key_points)
+
+
+@pytest.mark.model
+def test_real_model_empty_answer(real_grader: EmbeddingGrader) -> None:
+    grade = real_grader.grade(day1_question(BIAS), "")
+    assert (grade.score, grade.verdict) == (0.0, "incorrect")
+
+
+@pytest.mark.model
+def test_real_model_is_deterministic_and_batch_equals_single(
+    real_grader: EmbeddingGrader,
+) -> None:
+    question = day1_question(BIAS)
+    answer = (
+        "Bias is error from a model that is too simple, so it underfits. Variance is error from "
+        "a model too sensitive to its training data, so it overfits. More complexity lowers "
+        "bias and raises variance; we want the least total error on unseen data."
+    )
+    other = day1_question(SUPERVISED)
+    batch = real_grader.grade_batch([(other, REAL_CASES["good"]), (question, answer)])
+    single = real_grader.grade(question, answer)
+    fresh = EmbeddingGrader(SentenceTransformerEmbedder()).grade(question, answer)
+
+    assert comparable(batch[1]) == comparable(single)
+    # Another grader of the same model, with its own cache, must agree to the digit.
+    assert comparable(fresh) == comparable(single)
+    assert single.verdict == "correct"
+    for point in single.key_points:
+        assert point.evidence is None or point.evidence in answer
+
+
+@pytest.mark.model
+def test_real_model_token_vectors_pool_to_the_sentence_vector() -> None:
+    embedder = SentenceTransformerEmbedder()
+    texts = ["Dropout randomly deactivates neurons.", "Regularization penalises large weights."]
+    (a, b), dense = embedder.encode_tokens(texts), embedder.encode(texts)
+    assert float(a.vector @ dense[0]) > 0.999 and float(b.vector @ dense[1]) > 0.999
+    assert a.tokens.shape[0] == a.offsets.shape[0]

@@ -1,0 +1,73 @@
+"""Key points of a reference answer, as the importer stores them and the grader judges them."""
+
+from __future__ import annotations
+
+from app.grading.key_points import KeyPoint, extract_key_points, split_sentences
+
+
+def test_labelled_lines_become_labelled_points() -> None:
+    reference = (
+        "This rests on two components:\n"
+        "Self-Attention: Each word scores every other word. This lets the model weigh context.\n"
+        "Positional Encodings: A vector added to each embedding gives the word order.\n"
+    )
+    points = extract_key_points(reference)
+
+    assert [p.label for p in points] == ["Self-Attention", "Positional Encodings"]
+    assert points[0].display == (
+        "Self-Attention: Each word scores every other word. This lets the model weigh context."
+    )
+
+
+def test_sentences_are_points_and_elaborations_stay_with_their_claim() -> None:
+    reference = (
+        "Supervised learning uses labeled data. This means every input has a known output. "
+        "A classic example is spam detection. Unsupervised learning uses unlabeled data."
+    )
+    points = [p.text for p in extract_key_points(reference)]
+
+    assert points == [
+        "Supervised learning uses labeled data. This means every input has a known output. "
+        "A classic example is spam detection.",
+        "Unsupervised learning uses unlabeled data.",
+    ]
+
+
+def test_two_plain_sentences_are_two_points() -> None:
+    points = extract_key_points(
+        "It turns the scaled dot products into weights that are positive and sum to one. "
+        "The output is the weighted sum of the value vectors."
+    )
+    assert len(points) == 2
+
+
+def test_a_heading_glued_to_the_previous_sentence_starts_a_new_point() -> None:
+    reference = (
+        "Decision Trees: They are prone to overfitting, controlled by max_depth."
+        "Random Forest: An ensemble of many decision trees that vote."
+    )
+    labels = [p.label for p in extract_key_points(reference)]
+    assert labels == ["Decision Trees", "Random Forest"]
+
+
+def test_a_sentence_introducing_a_missing_formula_is_dropped_not_the_whole_line() -> None:
+    reference = (
+        "Self-Attention: Each word attends to every other word in the sentence. "
+        "Mathematically, it's often described as:"
+    )
+    (point,) = extract_key_points(reference)
+    assert point == KeyPoint(
+        text="Each word attends to every other word in the sentence.", label="Self-Attention"
+    )
+
+
+def test_a_short_reference_is_one_point() -> None:
+    assert extract_key_points("At main.") == [KeyPoint(text="At main.")]
+    assert extract_key_points("   ") == []
+
+
+def test_split_sentences_keeps_abbreviations_in_lowercase_context() -> None:
+    assert split_sentences("Use L2, e.g. ridge. Then tune it!") == [
+        "Use L2, e.g. ridge.",
+        "Then tune it!",
+    ]
