@@ -1,4 +1,4 @@
-"""Import time of a large notes file, and app start time (until /healthz answers, until grading is ready).
+"""Import time of a large notes file, and app start time (to /healthz, to grading ready).
 
 Run: .venv/bin/python bench/foundation.py [--questions 2000] [--repeats 5]
 """
@@ -52,8 +52,11 @@ def bench_import(questions: int, repeats: int) -> dict[str, float]:
             started = time.perf_counter()
             read_notes_file(notes)
             parse.append(time.perf_counter() - started)
-            settings = Settings(_env_file=None, data_dir=Path(tmp) / f"db{i}",  # type: ignore[call-arg]
-                                load_default_material=False)
+            settings = Settings(
+                _env_file=None,
+                data_dir=Path(tmp) / f"db{i}",  # type: ignore[call-arg]
+                load_default_material=False,
+            )
             database = open_database(settings)
             for bucket in (first, again):
                 started = time.perf_counter()
@@ -86,7 +89,10 @@ def bench_start(repeats: int) -> dict[str, float]:
             started = time.perf_counter()
             process = subprocess.Popen(
                 [str(Path(sys.executable).parent / "mock-interview"), "serve"],
-                env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env=env,
+                cwd=tmp,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             try:
                 first_answer = None
@@ -123,8 +129,15 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    print(json.dumps({"import": bench_import(args.questions, args.repeats),
-                      "start": bench_start(args.repeats)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "import": bench_import(args.questions, args.repeats),
+                "start": bench_start(args.repeats),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,15 @@ def test_questions_json_lists_day1_on_a_fresh_database(capsys: pytest.CaptureFix
     assert main(["questions", "--json"]) == 0
     items = json.loads(capsys.readouterr().out)
     assert len(items) == 8
-    assert set(items[0]) >= {"id", "part", "topic", "question", "reference_answer", "source",
-                             "version"}
+    assert set(items[0]) >= {
+        "id",
+        "part",
+        "topic",
+        "question",
+        "reference_answer",
+        "source",
+        "version",
+    }
     assert items[0]["source"] == "day1.txt" and items[0]["version"] == 1
 
 
@@ -72,7 +79,11 @@ def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
 def test_installed_entry_point_runs(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "mock-interview"
     result = subprocess.run(
-        [str(script), "questions"], capture_output=True, text=True, cwd=tmp_path, check=False,
+        [str(script), "questions"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
         env={"DATA_DIR": str(tmp_path / "d"), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr

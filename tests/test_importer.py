@@ -105,8 +105,13 @@ def test_formats_import_into_the_same_shape(database: Database) -> None:
 def test_key_points_are_stored_with_labels(database: Database) -> None:
     with database.session() as session:
         labels = set(session.scalars(select(KeyPoint.label).where(KeyPoint.label.is_not(None))))
-    assert {"Self-Attention", "Multi-Head Attention", "Random Forest", "Dropout (for Neural Networks)"} \
-        <= labels
+    expected = {
+        "Self-Attention",
+        "Multi-Head Attention",
+        "Random Forest",
+        "Dropout (for Neural Networks)",
+    }
+    assert expected <= labels
 
 
 def test_large_notes_file_imports(database: Database, tmp_path: Path) -> None:
@@ -116,8 +121,10 @@ def test_large_notes_file_imports(database: Database, tmp_path: Path) -> None:
         for t in range(1, 26):
             parts.append(f"{t}. Topic {p}-{t}")
             parts.append(f'Interviewer: "Question {p}-{t}: what is concept {t}?"')
-            parts.append(f'Your Answer: "Concept {t} means something specific. Detail: it has '
-                         f'parts.\nMore text about concept {t} in part {p}."')
+            parts.append(
+                f'Your Answer: "Concept {t} means something specific. Detail: it has '
+                f'parts.\nMore text about concept {t} in part {p}."'
+            )
     path = tmp_path / "big.txt"
     path.write_text("\n".join(parts))
     with database.session() as session:

@@ -51,8 +51,10 @@ def test_day1_glued_sub_headings_are_split_without_losing_text() -> None:
     assert any(line.startswith("Support Vector Machines (SVMs): A powerful") for line in algorithms)
     assert "hyperparameters like max_depth." in questions[5].answer
     prompting = questions[2].answer.splitlines()
-    assert "One-Shot Prompting: You provide a single example of the task to guide the model. " \
+    assert (
+        "One-Shot Prompting: You provide a single example of the task to guide the model. "
         "This helps it understand the expected format and context. For instance:" in prompting
+    )
     assert any(line.startswith("Few-Shot Prompting:") for line in prompting)
     assert "Classify the following text as 'Positive' or 'Negative': 'I loved the movie!'" in (
         prompting
@@ -125,8 +127,10 @@ def test_answer_without_question_is_an_error() -> None:
 
 
 def test_lines_before_first_part_are_not_questions() -> None:
-    text = 'Interviewer: "Intro?"\nYour Answer: "no"\nPart 1: A\n1. B\nInterviewer: "Q?"\n' \
+    text = (
+        'Interviewer: "Intro?"\nYour Answer: "no"\nPart 1: A\n1. B\nInterviewer: "Q?"\n'
         'Your Answer: "A."\n'
+    )
     assert [q.question for q in parse_notes(text, source="n.txt").questions] == ["Q?"]
 
 
@@ -146,12 +150,12 @@ def test_invalid_yaml_and_non_utf8(tmp_path: Path) -> None:
         parse_notes("- question: [unclosed\n  answer: x\n", source="broken.yaml")
     path = tmp_path / "latin1.txt"
     path.write_bytes("Part 1: Caf\xe9\n".encode("latin-1"))
-    with pytest.raises(NotesError, match="latin1.txt:1: not UTF-8"):
+    with pytest.raises(NotesError, match=r"latin1\.txt:1: not UTF-8"):
         read_notes_file(path)
 
 
 def test_quote_and_heading_helpers() -> None:
-    assert strip_surrounding_quotes('“He said “hi” to me”') == "He said “hi” to me"
+    assert strip_surrounding_quotes("“He said “hi” to me”") == "He said “hi” to me"
     assert strip_surrounding_quotes('a "label"') == 'a "label"'
     assert split_glued_headings("like max_depth.Random Forest: This") == (
         "like max_depth.\nRandom Forest: This"

@@ -1,0 +1,297 @@
+"""The API's one error shape, its exception handlers and the request body size limit.
+
+Handlers are registered on the whole app (FastAPI has no per-router handlers), so each one
+answers in the API shape only for /api paths and hands every other request to the handler
+that was there before (the HTML pages keep their own error handling).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.grading.base import UnknownGraderError
+from app.practice.errors import AnswerTooLongError, NotFoundError, PracticeError
+from app.schemas import SHAPE_TAGS, ErrorBody, ErrorResponse
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+# A floor so that small settings never make ordinary requests too large.
+MIN_BODY_BYTES = 1 << 20
+# JSON and UTF-8 can take up to about twice the characters of a text in bytes (more for
+# escaped control characters, which no real answer is made of).
+BYTES_PER_CHAR = 2
+
+Handler = Callable[[Request, Any], Awaitable[Response]]
+AnyHandler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+# FastAPI's detail for a body it could read but not decode.
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
+class ApiError(Exception):
+    """An error the API reports with a status, a code, a message and optional details."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+
+
+def is_api_path(request: Request) -> bool:
+    """True for requests the API answers (its error shape applies)."""
+    return request.url.path.startswith(API_PREFIX) or request.url.path == API_PREFIX.rstrip("/")
+
+
+def error_body(code: str, message: str, details: Any = None) -> ErrorBody:
+    """An ErrorBody; used for whole responses and for single batch items."""
+    return ErrorBody(code=code, message=message, details=details)
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON response in the API's error shape."""
+    body = ErrorResponse(error=error_body(code, message, details))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
+
+
+def documented(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses: each with its description and the error shape."""
+    return {
+        status: {"model": ErrorResponse, "description": description}
+        for status, description in descriptions.items()
+    }
+
+
+def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Where and why validation failed, without echoing the input back.
+
+    The input can be huge (a long answer) or not even JSON-serialisable (NaN), and `ctx`
+    may hold exception objects; location, message and type are what a client needs.
+    """
+    details = []
+    for error in errors:
+        loc = _location(error)
+        details.append(
+            {"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        )
+    return details
+
+
+def _location(error: Any) -> list[int | str]:
+    return [
+        part if isinstance(part, int | str) else str(part)
+        for part in error.get("loc", ())
+        if part not in SHAPE_TAGS
+    ]
+
+
+def describe_validation(errors: Sequence[Any]) -> str:
+    """A one-line message naming the first problem."""
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    where = ".".join(str(part) for part in _location(first) if part != "body")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where or 'request'}: {first.get('msg', 'invalid')}{more}"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers and the body size limit on the app."""
+    settings = app.state.settings
+    limit = max(
+        MIN_BODY_BYTES, settings.max_batch_items * settings.max_answer_chars * BYTES_PER_CHAR
+    )
+    app.state.api_max_body_bytes = limit
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=limit)
+
+    def chain(exc_class: type[Exception], api: Handler, default: Handler | None) -> None:
+        previous: AnyHandler | None = app.exception_handlers.get(exc_class) or default
+
+        async def handler(request: Request, exc: Any) -> Response:
+            if is_api_path(request):
+                return await api(request, exc)
+            if previous is None:
+                raise exc
+            response = previous(request, exc)
+            return await response if inspect.isawaitable(response) else response
+
+        app.add_exception_handler(exc_class, handler)
+
+    chain(ApiError, _api_error, None)
+    chain(StarletteHTTPException, _http_error, http_exception_handler)
+    chain(RequestValidationError, _request_validation_error, request_validation_exception_handler)
+    chain(ValidationError, _response_validation_error, None)
+    chain(AnswerTooLongError, _answer_too_long, None)
+    chain(NotFoundError, _not_found, None)
+    chain(PracticeError, _practice_error, None)
+    chain(UnknownGraderError, _unknown_grader, None)
+    chain(Exception, _internal_error, _plain_internal_error)
+
+
+async def _api_error(_request: Request, exc: ApiError) -> Response:
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        # Bytes that are not UTF-8, or JSON nested too deep to parse: malformed JSON like
+        # any other, so the same 422 as FastAPI gives for a syntax error.
+        return error_response(422, "validation_error", "the body is not valid JSON")
+    code = _STATUS_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    details = None if isinstance(exc.detail, str) else exc.detail
+    return error_response(exc.status_code, code, message, details, exc.headers)
+
+
+async def _request_validation_error(_request: Request, exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    return error_response(
+        422, "validation_error", describe_validation(errors), validation_details(errors)
+    )
+
+
+async def _response_validation_error(request: Request, exc: ValidationError) -> Response:
+    log.error("invalid data on %s: %s", request.url.path, exc)
+    return error_response(500, "internal_error", "the server produced an invalid response")
+
+
+async def _answer_too_long(_request: Request, exc: AnswerTooLongError) -> Response:
+    return error_response(413, "answer_too_long", str(exc))
+
+
+async def _not_found(_request: Request, exc: NotFoundError) -> Response:
+    return error_response(404, "not_found", str(exc))
+
+
+async def _practice_error(_request: Request, exc: PracticeError) -> Response:
+    return error_response(422, "invalid_request", str(exc))
+
+
+async def _unknown_grader(request: Request, exc: UnknownGraderError) -> Response:
+    known = request.app.state.graders.names()
+    return error_response(
+        422, "unknown_grader", f"unknown grader {exc.name!r}", {"known_graders": known}
+    )
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "internal server error")
+
+
+async def _plain_internal_error(_request: Request, _exc: Exception) -> Response:
+    # What Starlette answers when no handler is registered for Exception.
+    return PlainTextResponse("Internal Server Error", status_code=500)
+
+
+class BodySizeLimitMiddleware:
+    """413 for /api requests whose body is over `max_bytes`.
+
+    A declared Content-Length over the limit is refused before reading anything; a body
+    without one (chunked) is counted as it streams in and refused once it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared length, then count the streamed bytes."""
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        too_large = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if too_large or message["type"] != "http.request":
+                return message
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # End the body here; the app's response is replaced by a 413 below. (Raising
+                # would not work: middleware between here and the route wraps the error.)
+                too_large = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not too_large:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await self._refuse(scope, receive, send)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413,
+            "body_too_large",
+            f"request body is over the limit of {self.max_bytes:,} bytes",
+            {"max_bytes": self.max_bytes},
+        )
+        # Tell the client not to reuse the connection: the rest of the body is left unread.
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

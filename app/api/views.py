@@ -1,0 +1,117 @@
+"""Turning stored rows and service results into the API's response models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.material.bank import PartGroup, QuestionView
+from app.models import Answer, Grade, PracticeSession
+from app.practice.grades import GradeView
+from app.practice.sessions import item_prompt, next_item, summarize
+from app.schemas import (
+    AnswerOut,
+    KeyPointOut,
+    QuestionOut,
+    SessionItemOut,
+    SessionOut,
+    StoredGradeOut,
+    TopicOut,
+    finite,
+)
+
+
+def topic_list(parts: list[PartGroup]) -> list[TopicOut]:
+    """Every topic of the bank outline with its question count."""
+    return [
+        TopicOut(
+            id=topic.id,
+            number=topic.number,
+            title=topic.title,
+            part=part.title,
+            part_number=part.number,
+            source=part.source,
+            question_count=len(topic.questions),
+        )
+        for part in parts
+        for topic in part.topics
+    ]
+
+
+def question_out(view: QuestionView) -> QuestionOut:
+    """A question of the bank."""
+    return QuestionOut.model_validate(view.to_dict())
+
+
+def stored_grade(grade: Grade) -> StoredGradeOut:
+    """A grade stored for an answer."""
+    view = GradeView.of(grade)
+    return StoredGradeOut(
+        id=view.id,
+        created_at=grade.created_at,
+        score=finite(view.score) or 0.0,
+        verdict=view.verdict,  # type: ignore[arg-type]  # stored from a Verdict
+        key_points=[_key_point(p) for p in view.key_points],
+        feedback=view.feedback,
+        grader=view.grader,
+        grader_version=view.grader_version,
+        elapsed_ms=finite(view.elapsed_ms),
+        fallback=view.fallback,
+        fallback_reason=view.fallback_reason,
+        usage=view.usage,
+    )
+
+
+def _key_point(point: dict[str, Any]) -> KeyPointOut:
+    return KeyPointOut(
+        point=str(point.get("point", "")),
+        status=point.get("status", "missed"),
+        evidence=point.get("evidence"),
+        similarity=finite(point.get("similarity")),
+    )
+
+
+def answer_out(answer: Answer) -> AnswerOut:
+    """A stored answer with its grades."""
+    grades = [stored_grade(g) for g in answer.grades]
+    item = answer.session_item
+    return AnswerOut(
+        id=answer.id,
+        question_id=answer.question_id,
+        question_version=answer.question_version,
+        session_id=item.session_id if item is not None else None,
+        item_id=answer.session_item_id,
+        text=answer.text,
+        created_at=answer.created_at,
+        time_taken_ms=answer.time_taken_ms,
+        grading_error=answer.grading_error,
+        grade=grades[-1] if grades else None,
+        grades=grades,
+    )
+
+
+def session_out(practice: PracticeSession) -> SessionOut:
+    """A session with its turns, the next turn and the average so far."""
+    summary = summarize(practice)
+    scores = {row.item_id: row.score for row in summary.rows}
+    upcoming = next_item(practice)
+    return SessionOut(
+        id=practice.id,
+        created_at=practice.created_at,
+        finished_at=practice.finished_at,
+        config=dict(practice.config or {}),
+        items=[
+            SessionItemOut(
+                id=item.id,
+                position=item.position,
+                kind=item.kind,
+                question_id=item.question_id,
+                topic=item.question.topic.title,
+                prompt=item_prompt(item),
+                answer_ids=[a.id for a in item.answers],
+                score=scores.get(item.id),
+            )
+            for item in practice.items
+        ],
+        next_item_id=upcoming.id if upcoming is not None else None,
+        average=summary.average,
+    )
