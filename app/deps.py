@@ -13,7 +13,7 @@ from app.db import Database
 from app.grading.graders import GraderPool
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     """The app's database."""
     database: Database = request.app.state.database
     return database
@@ -21,17 +21,18 @@ def get_database(request: Request) -> Database:
 
 def get_db_session(request: Request) -> Iterator[Session]:
     """A session per request: committed when the handler succeeds, rolled back on error."""
-    with get_database(request).session() as session:
+    database: Database = request.app.state.database
+    with database.session() as session:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_graders(request: Request) -> GraderPool:
+async def get_graders(request: Request) -> GraderPool:
     """The app's graders, built on first use."""
     graders: GraderPool = request.app.state.graders
     return graders

@@ -47,10 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(pages_router)
     install_error_handlers(app)
+    # Added last, so it is the outermost middleware: even an early 413 gets the headers.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

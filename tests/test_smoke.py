@@ -14,3 +14,16 @@ def test_healthz(client: TestClient) -> None:
     body = client.get("/healthz").json()
     assert body["database"]["ok"] is True
     assert body["grader"]["name"] == "fake"
+
+
+def test_security_headers_on_pages_api_and_early_errors(client: TestClient) -> None:
+    too_large = client.post(
+        "/api/v1/score",
+        content=b"{}",
+        headers={"Content-Type": "application/json", "Content-Length": "999999999"},
+    )
+    assert too_large.status_code == 413
+    for response in (client.get("/"), client.get("/api/v1/topics"), too_large):
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in client.get("/docs").headers
