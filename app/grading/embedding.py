@@ -235,6 +235,7 @@ NEGATIONS = frozenset(
 
 
 @functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light suffix-stripping stem, enough to match 'overfits' with 'overfitting'."""
     word = word.lower().replace("’", "'")
@@ -399,18 +400,26 @@ def _clauses(text: str) -> list[str]:
     return [p for p in pieces if len(words(p)) >= 2]
 
 
+@functools.lru_cache(maxsize=8_192)
+def _analysed_clauses(text: str) -> tuple[tuple[str, list[str], list[str]], ...]:
+    """Each clause with its words and content stems; cached, as key points recur across answers."""
+    analysed = []
+    for clause in _clauses(text):
+        clause_words = words(clause)
+        content = [stem(w) for w in clause_words if w not in STOPWORDS and len(w) > 1]
+        analysed.append((clause, clause_words, content))
+    return tuple(analysed)
+
+
 def contradiction(point: str, span: str) -> str | None:
     """Why an aligned answer span contradicts a key point, or None: a negation or antonym flip."""
     # Clause by clause: a 'not' three clauses away says nothing about this claim.
-    for point_clause in _clauses(point):
-        p_words = words(point_clause)
-        p_content = [stem(w) for w in p_words if w not in STOPWORDS and len(w) > 1]
+    span_clauses = _analysed_clauses(span)
+    for point_clause, p_words, p_content in _analysed_clauses(point):
         p_stems = set(p_content)
         if len(p_stems) < 2:
             continue
-        for span_clause in _clauses(span):
-            s_words = words(span_clause)
-            s_content = [stem(w) for w in s_words if w not in STOPWORDS and len(w) > 1]
+        for span_clause, s_words, s_content in span_clauses:
             # Only a clause that makes much the same claim can contradict it.
             if len(p_stems & set(s_content)) < max(2, 0.5 * len(p_stems)):
                 continue
@@ -636,7 +645,9 @@ class EmbeddingGrader:
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbeddingGrader:
         """Build the grader on the configured model, loading it in the background if asked."""
-        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+        embedder = SentenceTransformerEmbedder(
+            settings.embedding_model, precision=settings.embedding_precision
+        )
         if settings.embedding_warmup:
             embedder.start_background_load()
         return cls(embedder)
@@ -655,14 +666,17 @@ class EmbeddingGrader:
         keys = [_reference_key(q) for q, _ in items]
         with self._lock:
             missing = {k: q for k, (q, _) in zip(keys, items, strict=True) if k not in self._cache}
-        texts: list[str] = []
-        for q in missing.values():
-            texts.extend([q.question, q.reference_answer, *_points_of(q)])
-        texts.extend(a.strip() for _, a in items if words(a))
-        unique = list(dict.fromkeys(texts))
-        encoded = dict(zip(unique, self.embedder.encode_tokens(unique), strict=True))
+        # Each question's reference side is encoded in a pass of its own: a vector must not
+        # depend on which other texts shared its batch (padding moves the last digits, more so
+        # in bfloat16), or grading the same answer cold and warm would differ.
         for key, q in missing.items():
-            self._remember(key, self._build_reference(q, encoded))
+            reference_texts = list(dict.fromkeys([q.question, q.reference_answer, *_points_of(q)]))
+            reference = dict(
+                zip(reference_texts, self.embedder.encode_tokens(reference_texts), strict=True)
+            )
+            self._remember(key, self._build_reference(q, reference))
+        unique = list(dict.fromkeys(a.strip() for _, a in items if words(a)))
+        encoded = dict(zip(unique, self.embedder.encode_tokens(unique), strict=True))
         with self._lock:
             refs = [self._cache[k] for k in keys]
         elapsed_each = (time.perf_counter() - started) * 1000 / max(len(items), 1)
