@@ -396,3 +396,17 @@ def test_precision_setting_is_resolved_and_checked() -> None:
     assert resolve_precision("auto") in ("float32", "bfloat16")
     with pytest.raises(EmbedderLoadError, match="unknown embedding precision 'fp8'"):
         resolve_precision("fp8")
+
+
+@pytest.mark.model
+def test_real_model_feedback_is_short_and_names_what_to_start_with(
+    real_grader: EmbeddingGrader,
+) -> None:
+    question = day1_question(
+        "What is prompt engineering, and can you explain different prompting techniques?"
+    )
+    grade = real_grader.grade(question, "I do not really know, maybe something with data?")
+    assert grade.verdict == "incorrect"
+    assert grade.feedback.startswith("This does not cover the key points yet. Start with: ")
+    assert grade.feedback.count(";") <= 2 and "more)" in grade.feedback
+    assert "…." not in grade.feedback

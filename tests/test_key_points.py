@@ -71,3 +71,16 @@ def test_split_sentences_keeps_abbreviations_in_lowercase_context() -> None:
         "Use L2, e.g. ridge.",
         "Then tune it!",
     ]
+
+
+def test_examples_after_for_instance_are_not_key_points() -> None:
+    reference = (
+        "Zero-Shot Prompting: You ask the model to do a task without examples. For instance:\n"
+        "Classify the following text as 'Positive' or 'Negative': 'I loved the movie!'\n"
+        "One-Shot Prompting: You provide a single example of the task. For instance:\n"
+        "Text: 'The food was terrible.' Sentiment: Negative\n"
+        "Text: 'I loved the movie!' Sentiment:\n"
+        "Few-Shot Prompting: You provide several examples of the task."
+    )
+    labels = [point.label for point in extract_key_points(reference)]
+    assert labels == ["Zero-Shot Prompting", "One-Shot Prompting", "Few-Shot Prompting"]

@@ -879,8 +879,14 @@ def _short(point: str, limit: int = 60) -> str:
     return point if len(point) <= limit else point[: limit - 1].rstrip() + "…"
 
 
+_FEEDBACK_POINTS = 3
+
+
 def _list_points(points: Sequence[str]) -> str:
-    return "; ".join(_short(p) for p in points)
+    """The first few points, shortened, and how many more: feedback is read at a glance."""
+    listed = "; ".join(_short(p).rstrip(".…") for p in points[:_FEEDBACK_POINTS])
+    more = len(points) - _FEEDBACK_POINTS
+    return f"{listed} (and {more} more)" if more > 0 else listed
 
 
 def _feedback(results: list[KeyPointResult], flags: list[str], reasons: list[str]) -> str:
@@ -896,7 +902,11 @@ def _feedback(results: list[KeyPointResult], flags: list[str], reasons: list[str
         parts.append("Fix: " + "; ".join(reasons) + ".")
     missed = [r.point for r in results if r.status == "missed"]
     partial = [r.point for r in results if r.status == "partial"]
-    if missed:
+    if missed and len(missed) == len(results) and not parts:
+        parts.append(
+            "This does not cover the key points yet. Start with: " + _list_points(missed) + "."
+        )
+    elif missed:
         parts.append("Add: " + _list_points(missed) + ".")
     if partial:
         parts.append("Expand on: " + _list_points(partial) + ".")

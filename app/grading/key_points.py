@@ -18,6 +18,10 @@ _CONTINUATION = re.compile(
     r"^(?:This|These|That|Those|It|Its|They|Such|Here|Meaning|In other words|Mathematically"
     r"|While|Where|For example|For instance|E\.g\.|A (?:classic|common|typical) example)\b"
 )
+# "For instance:" at the end of a line: the lines after it are examples, not claims.
+_EXAMPLES_FOLLOW = re.compile(
+    r"\b(?:for (?:instance|example)|e\.g\.|such as|like this)\s*:\s*$", re.I
+)
 _MIN_WORDS = 5
 _MAX_LABEL_WORDS = 7
 
@@ -42,14 +46,23 @@ def split_sentences(text: str) -> list[str]:
 
 def extract_key_points(reference_answer: str) -> list[KeyPoint]:
     """Key points of a reference answer: its labelled sub-headings, else its sentences."""
+    lines = _RUN_TOGETHER.sub(r"\1\n", reference_answer).splitlines()
+    labels = [_label(line) for line in lines]
+    # A label used on several lines ("Text: ...", "Text: ...") is an example's field, not a
+    # sub-heading.
+    headings = {label for label in labels if label and labels.count(label) == 1}
     points: list[KeyPoint] = []
-    for raw_line in _RUN_TOGETHER.sub(r"\1\n", reference_answer).splitlines():
+    in_examples = False
+    for raw_line, label in zip(lines, labels, strict=True):
+        if in_examples and label not in headings:
+            continue  # an example of the point before; an answer may rightly skip it
+        in_examples = bool(_EXAMPLES_FOLLOW.search(raw_line.strip()))
         # A sentence ending in a colon only introduces a list or a formula that is not here.
         line = " ".join(s for s in split_sentences(raw_line) if not s.endswith(":"))
         if not line:
             continue
         match = _LABELLED.match(line)
-        if match and len(match["label"].split()) <= _MAX_LABEL_WORDS:
+        if match and label in headings:
             points.append(KeyPoint(text=match["body"].strip(), label=match["label"].strip()))
             continue
         for sentence in split_sentences(line):
@@ -63,3 +76,11 @@ def extract_key_points(reference_answer: str) -> list[KeyPoint]:
     if not points and reference_answer.strip():
         points.append(KeyPoint(text=reference_answer.strip()))
     return points
+
+
+def _label(line: str) -> str | None:
+    """The sub-heading a line starts with ("Self-Attention"), if it has one."""
+    match = _LABELLED.match(line.strip())
+    if match and len(match["label"].split()) <= _MAX_LABEL_WORDS:
+        return match["label"].strip()
+    return None
