@@ -41,5 +41,6 @@ async def get_graders(request: Request) -> GraderPool:
 # "function" scope: the session commits before the response is sent, so a client that follows
 # a redirect or reads right after a write always sees it.
 DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+AppDatabase = Annotated[Database, Depends(get_database)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Graders = Annotated[GraderPool, Depends(get_graders)]

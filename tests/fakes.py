@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from app.grading.base import Grade, GradingError, GradingQuestion, KeyPointResult, Verdict
+from app.grading.base import Grade, GradingError, GradingQuestion, KeyPointResult, verdict_for
 
 _WORD = re.compile(r"[a-z][a-z\-]{3,}")
 
@@ -41,9 +41,7 @@ class OverlapGrader:
                 KeyPointResult(point=point, status=status, evidence=evidence, similarity=share)
             )
         score = 100.0 * sum(r.similarity or 0.0 for r in results) / len(results)
-        verdict: Verdict = (
-            "correct" if score >= 70 else "partially_correct" if score >= 35 else "incorrect"
-        )
+        verdict = verdict_for(score)
         missed = [r.point for r in results if r.status == "missed"]
         feedback = f"Add: {missed[0]}" if missed else "Good coverage."
         return Grade(

@@ -8,10 +8,10 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ApiDatabase, ApiSettings
 from app.api.errors import ApiError
 from app.api.keys import authenticate
 from app.db import Database
+from app.deps import AppDatabase, AppSettings
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -25,8 +25,8 @@ def _unauthorized(message: str) -> ApiError:
 
 
 async def require_api_key(
-    settings: ApiSettings,
-    database: ApiDatabase,
+    settings: AppSettings,
+    database: AppDatabase,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
     """Let the request through if keys are not required or it carries an active key."""

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ApiDatabase, ApiGraders, ApiQuestions, ApiSettings
+from app.api.deps import ApiQuestions
 from app.api.errors import ApiError, documented
 from app.api.scoring import score_answer, score_batch
+from app.deps import AppDatabase, AppSettings, Graders
 from app.schemas import (
     BATCH_EXAMPLES,
     SCORE_EXAMPLES,
@@ -40,10 +41,10 @@ router = APIRouter(tags=["scoring"])
 )
 async def score(
     body: Annotated[ScoreRequest, Body(openapi_examples=SCORE_EXAMPLES)],
-    database: ApiDatabase,
-    graders: ApiGraders,
+    database: AppDatabase,
+    graders: Graders,
     questions: ApiQuestions,
-    settings: ApiSettings,
+    settings: AppSettings,
 ) -> ScoreResponse:
     """Grade one answer to a bank question or to your own question; nothing is stored.
 
@@ -71,10 +72,10 @@ async def score(
 )
 async def score_many(
     body: Annotated[BatchScoreRequest, Body(openapi_examples=BATCH_EXAMPLES)],
-    database: ApiDatabase,
-    graders: ApiGraders,
+    database: AppDatabase,
+    graders: Graders,
     questions: ApiQuestions,
-    settings: ApiSettings,
+    settings: AppSettings,
 ) -> BatchScoreResponse:
     """Grade many answers in one model pass per grader; results come in input order.
 

@@ -10,6 +10,20 @@ Verdict = Literal["correct", "partially_correct", "incorrect"]
 PointStatus = Literal["covered", "partial", "missed", "contradicted"]
 
 
+# One scale for every grader, so a verdict means the same whichever grader gave it.
+CORRECT_FROM = 70.0
+PARTIAL_FROM = 40.0
+
+
+def verdict_for(score: float) -> Verdict:
+    """The verdict a 0-100 score earns."""
+    if score >= CORRECT_FROM:
+        return "correct"
+    if score >= PARTIAL_FROM:
+        return "partially_correct"
+    return "incorrect"
+
+
 @dataclass(frozen=True)
 class GradingQuestion:
     """A question as a grader sees it: text, reference answer and its key points."""

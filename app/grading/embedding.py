@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from app.grading.base import Grade, GradingQuestion, KeyPointResult, PointStatus, Verdict
+from app.grading.base import (
+    Grade,
+    GradingQuestion,
+    KeyPointResult,
+    PointStatus,
+    verdict_for,
+)
 from app.grading.embedder import Embedder, SentenceTransformerEmbedder, TokenEmbedding
 from app.grading.key_points import extract_key_points
 
@@ -25,9 +31,6 @@ if TYPE_CHECKING:
 
 GRADER_VERSION = "embedding-1.0"
 
-# Verdict thresholds on the 0-100 scale (see docs/grading.md).
-CORRECT_AT = 70.0
-PARTIAL_AT = 40.0
 # Key-point status thresholds on the 0-1 coverage of one point.
 COVERED_AT = 0.6
 PARTIAL_POINT_AT = 0.35
@@ -853,13 +856,7 @@ class EmbeddingGrader:
         elapsed_ms: float,
         details: dict[str, Any],
     ) -> Grade:
-        verdict: Verdict = (
-            "correct"
-            if score >= CORRECT_AT
-            else "partially_correct"
-            if score >= PARTIAL_AT
-            else "incorrect"
-        )
+        verdict = verdict_for(score)
         return Grade(
             score=score,
             verdict=verdict,

@@ -14,7 +14,14 @@ from typing import Any
 import openai
 
 from app.config import Settings
-from app.grading.base import Grade, Grader, GradingError, GradingQuestion, KeyPointResult, Verdict
+from app.grading.base import (
+    Grade,
+    Grader,
+    GradingError,
+    GradingQuestion,
+    KeyPointResult,
+    verdict_for,
+)
 from app.grading.key_points import extract_key_points
 from app.grading.llm_prompt import (
     CONTRADICTION_CAP,
@@ -34,20 +41,7 @@ log = logging.getLogger(__name__)
 PLACEHOLDER_API_KEY = "not-needed"
 DEFAULT_SEED = 1234
 DEFAULT_CONCURRENCY = 4
-# The same verdict thresholds as the embedding grader (docs/grading.md), so that verdicts
-# mean the same whichever grader decided.
-CORRECT_FROM = 70.0
-PARTIAL_FROM = 40.0
 NOT_CONFIGURED = "no LLM endpoint configured: set OPENAI_BASE_URL (local server) or OPENAI_API_KEY"
-
-
-def verdict_for(score: float) -> Verdict:
-    """The verdict a score earns."""
-    if score >= CORRECT_FROM:
-        return "correct"
-    if score >= PARTIAL_FROM:
-        return "partially_correct"
-    return "incorrect"
 
 
 @dataclass(frozen=True)
