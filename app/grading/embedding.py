@@ -29,7 +29,7 @@ from app.grading.key_points import extract_key_points
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.0"
+GRADER_VERSION = "embedding-1.1"
 
 # Key-point status thresholds on the 0-1 coverage of one point.
 COVERED_AT = 0.6
@@ -870,10 +870,13 @@ class EmbeddingGrader:
 
 
 def _short(point: str, limit: int = 60) -> str:
+    """A point's label, or its first words up to `limit` characters, cut between words."""
     label, sep, _ = point.partition(": ")
     if sep and len(label) <= limit:
         return label
-    return point if len(point) <= limit else point[: limit - 1].rstrip() + "…"
+    if len(point) <= limit:
+        return point.rstrip(".")
+    return point[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
 
 
 _FEEDBACK_POINTS = 3
@@ -881,9 +884,10 @@ _FEEDBACK_POINTS = 3
 
 def _list_points(points: Sequence[str]) -> str:
     """The first few points, shortened, and how many more: feedback is read at a glance."""
-    listed = "; ".join(_short(p).rstrip(".…") for p in points[:_FEEDBACK_POINTS])
+    listed = "; ".join(_short(p) for p in points[:_FEEDBACK_POINTS])
     more = len(points) - _FEEDBACK_POINTS
-    return f"{listed} (and {more} more)" if more > 0 else listed
+    listed = f"{listed} (and {more} more)" if more > 0 else listed
+    return listed if listed.endswith("…") else listed + "."
 
 
 def _feedback(results: list[KeyPointResult], flags: list[str], reasons: list[str]) -> str:
@@ -900,13 +904,11 @@ def _feedback(results: list[KeyPointResult], flags: list[str], reasons: list[str
     missed = [r.point for r in results if r.status == "missed"]
     partial = [r.point for r in results if r.status == "partial"]
     if missed and len(missed) == len(results) and not parts:
-        parts.append(
-            "This does not cover the key points yet. Start with: " + _list_points(missed) + "."
-        )
+        parts.append("This does not cover the key points yet. Start with: " + _list_points(missed))
     elif missed:
-        parts.append("Add: " + _list_points(missed) + ".")
+        parts.append("Add: " + _list_points(missed))
     if partial:
-        parts.append("Expand on: " + _list_points(partial) + ".")
+        parts.append("Expand on: " + _list_points(partial))
     if not parts:
         parts.append("Covers every key point.")
     return " ".join(parts)
