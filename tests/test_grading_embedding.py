@@ -100,7 +100,7 @@ def test_a_missed_point_is_named_in_the_feedback(grader: EmbeddingGrader) -> Non
     assert [p.status for p in grade.key_points][1] == "missed"
     assert grade.key_points[1].evidence is None
     assert "Add: Unsupervised learning uses unlabeled data" in grade.feedback
-    assert grade.verdict != "correct"
+    assert grade.score < grader.grade(QUESTION, GOOD).score
 
 
 def test_a_contradiction_is_detected_and_caps_the_score(grader: EmbeddingGrader) -> None:

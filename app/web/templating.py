@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.templating import Jinja2Templates
 
 from app import PROJECT_ROOT, __version__
+from app.grading.base import CORRECT_FROM, PARTIAL_FROM
 
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
 
@@ -25,7 +26,7 @@ def score_band(score: float | None) -> str:
     """A CSS class for a score: good, fair or weak."""
     if score is None:
         return "none"
-    return "good" if score >= 70 else "fair" if score >= 40 else "weak"
+    return "good" if score >= CORRECT_FROM else "fair" if score >= PARTIAL_FROM else "weak"
 
 
 VERDICTS = {
