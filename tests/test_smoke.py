@@ -27,3 +27,14 @@ def test_security_headers_on_pages_api_and_early_errors(client: TestClient) -> N
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Content-Security-Policy" not in client.get("/docs").headers
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(client: TestClient) -> None:
+    from sqlalchemy import create_engine
+
+    client.app.state.database.engine = create_engine("sqlite:////nonexistent-dir/x.db")  # type: ignore[attr-defined]
+    for path in ("/healthz", "/api/v1/healthz"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert response.json()["status"] == "degraded"
+        assert response.json()["database"]["ok"] is False
