@@ -63,7 +63,7 @@ CAP_KEYWORDS = 35.0
 CAP_CONTRADICTED = 35.0
 CAP_MOSTLY_CONTRADICTED = 20.0
 CAP_OFF_TOPIC = 10.0
-CAP_TOO_SHORT = 50.0  # below CORRECT_FROM: two words are never a full answer
+CAP_TOO_SHORT = 59.0  # the top of partially_correct: two words are never a full interview answer
 MIN_WORDS = 3
 KEYWORD_LIST_MIN_WORDS = 5
 KEYWORD_LIST_MIN_ITEMS = 4
@@ -257,7 +257,7 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The lower-cased words of a text."""
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    return _WORD.findall(text.lower().replace("’", "'"))
 
 
 def content_stems(text: str) -> set[str]:
@@ -338,7 +338,8 @@ def _is_negation(word: str) -> bool:
     return word.replace("'", "") in NEGATIONS or word.endswith("n't")
 
 
-def _negation_scope(text: str) -> tuple[set[str], set[str]]:
+@functools.lru_cache(maxsize=8_192)
+def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """Content stems said under a negation (the next few, up to a comma), and the rest."""
     negated: set[str] = set()
     plain: set[str] = set()
@@ -352,7 +353,7 @@ def _negation_scope(text: str) -> tuple[set[str], set[str]]:
                 continue
             (negated if scope else plain).add(stem(w))
             scope = max(scope - 1, 0)
-    return negated, plain
+    return frozenset(negated), frozenset(plain)
 
 
 def _neighbours(stems: list[str], group: frozenset[str]) -> set[str]:
@@ -454,24 +455,25 @@ class _Tokens:
 
 def _content_tokens(emb: TokenEmbedding) -> _Tokens:
     """The token vectors of an embedding that fall inside content words."""
-    text = emb.text
-    keep: list[int] = []
-    stems: list[str] = []
-    spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
-    j = 0
-    for i, (start, end) in enumerate(emb.offsets.tolist()):
-        if end <= start:
-            continue  # special token
-        while j < len(spans) and spans[j][1] <= start:
-            j += 1
-        if j == len(spans) or spans[j][0] > start:
-            continue  # punctuation
-        word = spans[j][2].lower().replace("’", "'")
-        if word in STOPWORDS or len(word) < 2:
-            continue
-        keep.append(i)
-        stems.append(stem(word))
-    if not keep:
+    matches = list(_WORD.finditer(emb.text))
+    if not matches:
+        return _Tokens(np.zeros((0, emb.tokens.shape[1]), dtype=np.float32), ())
+    word_starts = np.fromiter((m.start() for m in matches), dtype=np.int64, count=len(matches))
+    word_ends = np.fromiter((m.end() for m in matches), dtype=np.int64, count=len(matches))
+    starts, ends = emb.offsets[:, 0], emb.offsets[:, 1]
+    # The word each token starts in: the first word ending after the token's start.
+    word_of = np.searchsorted(word_ends, starts, side="right")
+    inside = (ends > starts) & (word_of < len(matches))  # not special tokens, not past the end
+    inside[inside] &= word_starts[word_of[inside]] <= starts[inside]  # not punctuation
+    # Per word, not per token: whether it carries meaning, and its stem.
+    lowered = [m.group().lower().replace("’", "'") for m in matches]
+    content = np.fromiter(
+        (w not in STOPWORDS and len(w) > 1 for w in lowered), dtype=bool, count=len(lowered)
+    )
+    inside[inside] &= content[word_of[inside]]
+    keep = np.flatnonzero(inside)
+    stems = [stem(lowered[j]) for j in word_of[keep].tolist()]
+    if not len(keep):
         return _Tokens(np.zeros((0, emb.tokens.shape[1]), dtype=np.float32), ())
     vectors = emb.tokens[keep]
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -567,14 +569,19 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 def _span_vectors(emb: TokenEmbedding, spans: list[tuple[int, int]]) -> np.ndarray:
     """Mean-pool the answer's contextual token vectors over each span ("late chunking")."""
     starts, ends = emb.offsets[:, 0], emb.offsets[:, 1]
-    real = ends > starts
-    out = np.zeros((len(spans), emb.tokens.shape[1]), dtype=np.float32)
-    for i, (s, e) in enumerate(spans):
-        mask = real & (starts >= s) & (ends <= e)
-        # A span past the model's max length has no tokens: fall back to the whole text.
-        v = emb.tokens[mask].mean(axis=0) if mask.any() else emb.vector
-        out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
-    return out
+    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    # (spans x tokens) membership, then one product pools every span at once.
+    member = (
+        (ends > starts)[None, :]
+        & (starts[None, :] >= bounds[:, :1])
+        & (ends[None, :] <= bounds[:, 1:])
+    ).astype(np.float32)
+    counts = member.sum(axis=1, keepdims=True)
+    pooled = (member @ emb.tokens) / np.maximum(counts, 1.0)
+    # A span with no tokens of its own falls back to the whole text.
+    pooled[counts[:, 0] == 0] = emb.vector
+    norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return (pooled / norms).astype(np.float32)
 
 
 @dataclass(frozen=True)
