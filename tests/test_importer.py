@@ -12,6 +12,7 @@ from app.material.notes import NotesError
 from app.models import Answer, KeyPoint, Question, QuestionRevision
 from app.practice.grades import store_answer
 from app.practice.users import get_or_create_user
+from tests.conftest import DAY1
 
 MATERIAL = Path(__file__).parent / "material"
 
@@ -133,3 +134,26 @@ def test_large_notes_file_imports(database: Database, tmp_path: Path) -> None:
     with database.session() as session:
         again = import_notes_file(session=session, path=path)
     assert again.unchanged == 500
+
+
+def test_reimport_refreshes_key_points_split_by_an_older_splitter(database: Database) -> None:
+    with database.session() as session:
+        question = session.scalar(
+            select(Question).where(Question.text.like("%prompt engineering%"))
+        )
+        assert question is not None
+        expected = [p.display for p in question.key_points]
+        # As an older splitter would have stored them: one point for the whole answer.
+        question.key_points.clear()
+        session.flush()
+        question.key_points = [KeyPoint(position=0, label=None, text=question.reference_answer)]
+    with database.session() as session:
+        report = import_notes_text(
+            session=session, text=DAY1.read_text(encoding="utf-8"), name="day1.txt"
+        )
+        assert report.unchanged == 8
+        question = session.scalar(
+            select(Question).where(Question.text.like("%prompt engineering%"))
+        )
+        assert question is not None
+        assert [p.display for p in question.key_points] == expected

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from app.grading.key_points import KeyPoint as ExtractedPoint
 from app.grading.key_points import extract_key_points
 from app.material.notes import ParsedNotes, ParsedQuestion, question_key
 from app.material.parser import parse_notes, read_notes_file
@@ -62,7 +63,11 @@ def import_parsed_notes(*, session: Session, notes: ParsedNotes) -> ImportReport
     source = _source_file(session, notes)
     existing = {
         q.key: q
-        for q in session.scalars(select(Question).where(Question.source_file_id == source.id))
+        for q in session.scalars(
+            select(Question)
+            .where(Question.source_file_id == source.id)
+            .options(selectinload(Question.key_points))
+        )
     }
     counts: Counter[str] = Counter()
     seen: set[str] = set()
@@ -79,6 +84,7 @@ def import_parsed_notes(*, session: Session, notes: ParsedNotes) -> ImportReport
         elif question.content_hash == parsed.content_hash and not question.retired:
             question.position = position
             question.topic = topic
+            _refresh_key_points(session, question)
             counts["unchanged"] += 1
             continue
         elif question.content_hash == parsed.content_hash:
@@ -142,13 +148,24 @@ def _apply(
     question.reference_answer = parsed.answer
     question.content_hash = parsed.content_hash
     question.follow_up = parsed.follow_up
+    _replace_key_points(session, question, extract_key_points(parsed.answer))
+
+
+def _refresh_key_points(session: Session, question: Question) -> None:
+    """Re-split an unchanged answer: a newer splitter's points replace the stored ones."""
+    points = extract_key_points(question.reference_answer)
+    stored = [(p.label, p.text) for p in question.key_points]
+    if stored != [(p.label, p.text) for p in points]:
+        _replace_key_points(session, question, points)
+
+
+def _replace_key_points(session: Session, question: Question, points: list[ExtractedPoint]) -> None:
     if question.key_points:
         # Old points go first: new ones reuse their (question, position) slots.
         question.key_points.clear()
         session.flush()
     question.key_points = [
-        KeyPoint(position=i, label=point.label, text=point.text)
-        for i, point in enumerate(extract_key_points(parsed.answer))
+        KeyPoint(position=i, label=point.label, text=point.text) for i, point in enumerate(points)
     ]
 
 
