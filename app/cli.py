@@ -84,10 +84,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from app.main import create_app
-    from app.startup import open_database
 
-    # Migrate and seed before binding, so a broken database fails here with a clear message.
-    open_database(settings).dispose()
+    # The app's lifespan migrates and seeds before the first request; a broken database
+    # stops the server there.
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,

@@ -16,7 +16,6 @@ from app.practice.grades import answer_and_grade
 from app.practice.sessions import (
     SessionConfig,
     create_session,
-    finish_if_done,
     get_item,
     get_session,
     next_item,
@@ -107,7 +106,6 @@ def answer_question(
         item=item,
         time_taken_ms=body.time_taken_ms,
     )
-    finish_if_done(session=session, practice=practice)
     upcoming = next_item(practice)
     return AnswerResult(
         answer=answer_out(answer),

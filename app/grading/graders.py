@@ -32,11 +32,8 @@ class GraderPool:
         return grader_names()
 
     def warm_up(self) -> None:
-        """Build the default grader and start loading its model in the background."""
-        grader = self.get()
-        start = getattr(grader, "start_background_load", None)
-        if callable(start):
-            start()
+        """Build the default grader; building it starts its model load in the background."""
+        self.get()
 
     def readiness(self) -> dict[str, object]:
         """What /healthz says about grading."""

@@ -14,6 +14,7 @@ from app.material.bank import grading_question_for_turn
 from app.models import Answer, Grade, Question, SessionItem, User
 from app.practice.errors import AnswerTooLongError
 from app.practice.reviews import record_review
+from app.practice.sessions import finish_if_done
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,34 @@ def store_grade(*, session: Session, answer: Answer, result: GradeResult) -> Gra
     return grade
 
 
+def save_answer(
+    *,
+    session: Session,
+    user: User,
+    question: Question,
+    text: str,
+    max_chars: int,
+    item: SessionItem | None = None,
+    time_taken_ms: int | None = None,
+) -> Answer:
+    """Check, store and commit an answer (finishing its session on the last turn)."""
+    check_answer_length(text, max_chars=max_chars)
+    answer = store_answer(
+        session=session,
+        user=user,
+        question=question,
+        text=text,
+        item=item,
+        time_taken_ms=time_taken_ms,
+    )
+    if item is not None:
+        finish_if_done(session=session, practice=item.session)
+    # The one place a service commits: the answer must be durable before a slow or
+    # failing grader runs, whatever happens to the rest of the request.
+    session.commit()
+    return answer
+
+
 def answer_and_grade(
     *,
     session: Session,
@@ -157,16 +186,13 @@ def answer_and_grade(
     time_taken_ms: int | None = None,
 ) -> tuple[Answer, Grade | None]:
     """Store the answer, commit it, then grade it: a grader failure never loses the answer."""
-    check_answer_length(text, max_chars=max_chars)
-    answer = store_answer(
+    answer = save_answer(
         session=session,
         user=user,
         question=question,
         text=text,
+        max_chars=max_chars,
         item=item,
         time_taken_ms=time_taken_ms,
     )
-    # The one place a service commits: the answer must be durable before a slow or
-    # failing grader runs, whatever happens to the rest of the request.
-    session.commit()
     return answer, grade_answer(session=session, answer=answer, grader=grader)

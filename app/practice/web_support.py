@@ -12,40 +12,15 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.grading.base import Grader
 from app.grading.graders import GraderPool
-from app.models import Answer, Grade, Question, SessionItem, User
+from app.models import Answer, Grade, Question
 from app.practice.errors import NotFoundError
-from app.practice.grades import check_answer_length, grade_answer, store_answer
-from app.practice.sessions import finish_if_done
+from app.practice.grades import grade_answer
 from app.practice.stats import question_averages
 
 log = logging.getLogger(__name__)
 
 # Graders that call a remote model: their answers are graded after the response is sent.
 REMOTE_GRADERS = frozenset({"llm", "hybrid"})
-
-
-def submit_answer(
-    *,
-    session: Session,
-    user: User,
-    item: SessionItem,
-    text: str,
-    max_chars: int,
-    time_taken_ms: int | None,
-) -> Answer:
-    """Store an answer to a session turn (finishing the session on its last) and commit it."""
-    check_answer_length(text, max_chars=max_chars)
-    answer = store_answer(
-        session=session,
-        user=user,
-        question=item.question,
-        text=text,
-        item=item,
-        time_taken_ms=time_taken_ms,
-    )
-    finish_if_done(session=session, practice=item.session)
-    session.commit()
-    return answer
 
 
 def get_answer(*, session: Session, answer_id: int) -> Answer:

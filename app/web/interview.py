@@ -13,7 +13,7 @@ from app.deps import AppSettings, DbSession, Graders
 from app.grading.graders import GraderPool
 from app.models import Answer, PracticeSession, SessionItem
 from app.practice.errors import NotFoundError, PracticeError
-from app.practice.grades import GradeView
+from app.practice.grades import GradeView, save_answer
 from app.practice.sessions import (
     MAX_QUESTIONS,
     add_follow_up,
@@ -32,7 +32,6 @@ from app.practice.web_support import (
     grade_now,
     grades_slowly,
     mark_regrading,
-    submit_answer,
 )
 from app.web.highlight import highlight_evidence
 from app.web.render import HtmlErrorRoute, error_status, is_htmx, render
@@ -206,9 +205,10 @@ def answer_turn(
     try:
         if not answer.strip():
             raise PracticeError("Write an answer before submitting it.")
-        stored = submit_answer(
+        stored = save_answer(
             session=session,
             user=get_or_create_user(session=session),
+            question=item.question,
             item=item,
             text=answer,
             max_chars=settings.max_answer_chars,
