@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -14,6 +14,7 @@ from app.api.router import install_error_handlers
 from app.api.router import router as api_router
 from app.config import Settings
 from app.grading.graders import GraderPool
+from app.grading.registry import GraderFactory, grader_factories, grader_names
 from app.health import router as health_router
 from app.startup import open_database
 from app.web.pages import router as pages_router
@@ -22,14 +23,19 @@ from app.web.security import SecurityHeadersMiddleware
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the lifespan opens the database (migrated, seeded) and warms the grader."""
+def create_app(
+    settings: Settings | None = None, graders: Mapping[str, GraderFactory] | None = None
+) -> FastAPI:
+    """Build the app; the lifespan opens the database (migrated, seeded) and warms the grader.
+
+    `graders` adds grader factories by name to the built-in ones, for this app only.
+    """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = open_database(settings)
-        app.state.graders = GraderPool(settings)
+        app.state.graders = GraderPool(settings, graders)
         if settings.embedding_warmup:
             try:
                 app.state.graders.warm_up()
@@ -47,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.grader_names = grader_names(grader_factories(graders))
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(health_router)
     app.include_router(api_router)

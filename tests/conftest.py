@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh SQLite file and app per test, and a fake grader in the registry."""
+"""Shared fixtures: a fresh SQLite file and app per test, with fake graders injected."""
 
 from __future__ import annotations
 
@@ -11,16 +11,12 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.db import Database
-from app.grading.registry import register
 from app.main import create_app
 from app.startup import open_database
-from tests.fakes import OverlapGrader
+from tests.fakes import FAKE_GRADERS
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DAY1 = Path(__file__).resolve().parents[1] / "app" / "material" / "default" / "day1.txt"
-
-register("fake", lambda settings: OverlapGrader())
-register("failing", lambda settings: OverlapGrader(fail=True))
 
 
 @pytest.fixture
@@ -45,7 +41,7 @@ def database(settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
     """An app built from the test's settings."""
-    return create_app(settings)
+    return create_app(settings, graders=FAKE_GRADERS)
 
 
 @pytest.fixture

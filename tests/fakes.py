@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from app.grading.base import Grade, GradingError, GradingQuestion, KeyPointResult, verdict_for
+from app.grading.registry import GraderFactory
 
 _WORD = re.compile(r"[a-z][a-z\-]{3,}")
 
@@ -60,3 +61,10 @@ class OverlapGrader:
     def is_ready(self) -> bool:
         """Always ready."""
         return True
+
+
+# The graders every test app gets beside the built-ins: instant, deterministic, no model.
+FAKE_GRADERS: dict[str, GraderFactory] = {
+    "fake": lambda settings: OverlapGrader(),
+    "failing": lambda settings: OverlapGrader(fail=True),
+}

@@ -13,6 +13,7 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import ApiKey
+from tests.fakes import FAKE_GRADERS
 
 API = "/api/v1"
 
@@ -34,7 +35,7 @@ def test_keys_are_stored_as_hashes(database: Database) -> None:
 @pytest.fixture
 def keyed_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
     settings = settings.model_copy(update={"api_keys_required": True})
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, graders=FAKE_GRADERS)) as client:
         yield client
 
 

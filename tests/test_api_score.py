@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.grading import registry
 from app.grading.llm import LLMGrader
+from app.grading.registry import GraderFactory
 from app.main import create_app
-from tests.fakes import OverlapGrader
+from tests.fakes import FAKE_GRADERS, OverlapGrader
 from tests.openai_server import FakeOpenAIServer
 
 API = "/api/v1"
@@ -123,19 +123,18 @@ def test_score_grader_failure_is_503_not_500(client: TestClient) -> None:
     assert response.json()["error"]["code"] == "grading_failed"
 
 
-def test_a_grader_that_cannot_be_built_is_503(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_grader_that_cannot_be_built_is_503(settings: Settings) -> None:
     def broken(_settings: Settings) -> Any:
         raise RuntimeError("model files missing")
 
-    registry.grader_names()
-    monkeypatch.setitem(registry._FACTORIES, "broken", broken)
     body = {"question_id": 1, "answer": "x", "grader": "broken"}
-    response = client.post(f"{API}/score", json=body)
+    with TestClient(create_app(settings, graders={**FAKE_GRADERS, "broken": broken})) as client:
+        response = client.post(f"{API}/score", json=body)
+        batch = client.post(
+            f"{API}/score/batch", json={"items": [body, {**body, "grader": "fake"}]}
+        )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "grader_unavailable"
-    batch = client.post(f"{API}/score/batch", json={"items": [body, {**body, "grader": "fake"}]})
     results = batch.json()["results"]
     assert results[0]["error"]["code"] == "grader_unavailable" and results[1]["ok"] is True
     session_id = client.post(f"{API}/sessions", json={"count": 1}).json()["id"]
@@ -265,15 +264,13 @@ def test_llm_grader_falls_back_and_says_so(
         llm_max_retries=0,
     )
     # The real LLM grader and `openai` client, with the fake offline grader behind it.
-    registry.grader_names()  # registers the built-ins now, so they do not overwrite this
-    monkeypatch.setitem(
-        registry._FACTORIES,
-        "llm",
-        lambda s: LLMGrader.from_settings(s, fallback=OverlapGrader()),
-    )
+    graders: dict[str, GraderFactory] = {
+        **FAKE_GRADERS,
+        "llm": lambda s: LLMGrader.from_settings(s, fallback=OverlapGrader()),
+    }
     for _ in range(4):
         llm_server.enqueue_error(500, "model crashed")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, graders=graders)) as client:
         one = client.post(
             f"{API}/score", json={**DROPOUT, "answer": "Dropout zeroes units.", "grader": "llm"}
         )

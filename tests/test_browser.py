@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import Question
+from tests.fakes import FAKE_GRADERS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,7 +66,10 @@ def server(browser_settings: Settings) -> Iterator[str]:
     """A uvicorn server in a background thread; yields its base URL."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(browser_settings), host="127.0.0.1", port=port, log_level="warning"
+        create_app(browser_settings, graders=FAKE_GRADERS),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
     )
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)

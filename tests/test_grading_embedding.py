@@ -12,17 +12,12 @@ import pytest
 
 from app.config import Settings
 from app.grading.base import Grade, Grader, GradingQuestion
+from app.grading.contradiction import contradiction
 from app.grading.embedder import EmbedderLoadError, SentenceTransformerEmbedder, resolve_precision
-from app.grading.embedding import (
-    CAP_CONTRADICTED,
-    CAP_KEYWORDS,
-    CAP_RESTATED,
-    EmbeddingGrader,
-    answer_spans,
-    contradiction,
-    is_keyword_list,
-)
+from app.grading.embedding import CAP_CONTRADICTED, CAP_KEYWORDS, CAP_RESTATED, EmbeddingGrader
 from app.grading.key_points import extract_key_points
+from app.grading.spans import answer_spans
+from app.grading.text import is_keyword_list
 from tests.grading_fakes import FakeEmbedder
 
 QUESTION = GradingQuestion(

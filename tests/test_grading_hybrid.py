@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from app.config import Settings
-from app.grading import registry
 from app.grading.base import Grade, GradingQuestion
 from app.grading.hybrid import HybridGrader
 from app.grading.llm import LLMGrader
@@ -172,11 +171,9 @@ def test_batch_sends_only_the_middle_to_the_llm_and_keeps_order(
     assert offline.batches == [answers]  # one offline pass over the whole batch
 
 
-def test_from_settings_shares_one_offline_grader(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_from_settings_shares_one_offline_grader() -> None:
     offline = ScriptedOfflineGrader()
-    registry.grader_names()  # registers the built-ins now, so they do not replace the fake later
-    monkeypatch.setitem(registry._FACTORIES, "embedding", lambda settings: offline)
-    hybrid = registry.create_grader("hybrid", make_settings())
+    hybrid = HybridGrader.from_settings(make_settings(), offline=offline)
 
     assert isinstance(hybrid, HybridGrader)
     assert hybrid.offline is offline

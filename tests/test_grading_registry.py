@@ -7,6 +7,7 @@ import pytest
 from app.config import Settings
 from app.grading import UnknownGraderError, create_grader, grader_names
 from app.grading.graders import GraderPool
+from tests.fakes import FAKE_GRADERS
 
 
 def test_builtin_graders_are_registered() -> None:
@@ -22,7 +23,7 @@ def test_unknown_grader_is_a_clear_error(settings: Settings) -> None:
 
 
 def test_pool_builds_each_grader_once_and_uses_the_setting(settings: Settings) -> None:
-    pool = GraderPool(settings)
+    pool = GraderPool(settings, FAKE_GRADERS)
     assert pool.get() is pool.get("fake")
     assert pool.get().name == "fake-overlap"
     assert pool.readiness() == {"name": "fake", "ready": True}

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from app.grading.text import split_glued_headings
 from app.material.notes import NotesError
 from app.material.parser import parse_notes, read_notes_file
-from app.material.text_format import split_glued_headings, strip_surrounding_quotes
+from app.material.text_format import strip_surrounding_quotes
 from tests.conftest import DAY1
 
 MATERIAL = Path(__file__).parent / "material"

@@ -15,13 +15,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from app.config import Settings
-from app.grading import registry
 from app.main import create_app
+from tests.fakes import OverlapGrader
 
 MAX_EXAMPLES = 100
 
@@ -33,21 +32,16 @@ app = create_app(
         data_dir=_DATA_DIR,
         grader="fake",
         embedding_warmup=False,
-    )
+    ),
+    # Generated bodies may name any grader; each name builds the instant fake one, so a request
+    # for "embedding", "llm" or "hybrid" never loads a model or calls a network, and one for
+    # "failing" (the 503 path, tested in test_api_score) is not a 5xx here.
+    graders={
+        name: lambda settings: OverlapGrader()
+        for name in ("fake", "embedding", "llm", "hybrid", "failing")
+    },
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-
-
-@pytest.fixture(autouse=True)
-def only_fake_graders(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Generated bodies may name any grader; build the instant fake one for every name.
-
-    So a request for "embedding", "llm" or "hybrid" never loads a model or calls a network,
-    and one for "failing" (the 503 path, tested in test_api_score) is not a 5xx here.
-    """
-    registry.grader_names()
-    for name in ("embedding", "llm", "hybrid", "failing"):
-        monkeypatch.setitem(registry._FACTORIES, name, registry._FACTORIES["fake"])
 
 
 @schema.parametrize()

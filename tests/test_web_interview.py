@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.config import Settings
-from app.grading.registry import register
 from app.main import create_app
 from app.models import Answer, Question
-from tests.fakes import OverlapGrader
+from tests.fakes import FAKE_GRADERS, OverlapGrader
 
 HTMX = {"HX-Request": "true"}
 
@@ -26,9 +25,6 @@ class LoadingGrader(OverlapGrader):
     def is_ready(self) -> bool:
         """Never ready, so the page must not wait for it."""
         return False
-
-
-register("loading", lambda settings: LoadingGrader())
 
 
 def page_of(html: str) -> BeautifulSoup:
@@ -340,7 +336,7 @@ def test_invalid_answer_form_is_422(client: TestClient) -> None:
 @pytest.fixture
 def failing_app(settings: Settings) -> FastAPI:
     """An app whose grader always fails."""
-    return create_app(settings.model_copy(update={"grader": "failing"}))
+    return create_app(settings.model_copy(update={"grader": "failing"}), graders=FAKE_GRADERS)
 
 
 @pytest.fixture
@@ -382,7 +378,12 @@ def test_grader_failure_keeps_the_answer_and_offers_a_retry(
 @pytest.fixture
 def loading_client(settings: Settings) -> Iterator[TestClient]:
     """A client of an app whose grader is still loading its model."""
-    with TestClient(create_app(settings.model_copy(update={"grader": "loading"}))) as client:
+    with TestClient(
+        create_app(
+            settings.model_copy(update={"grader": "loading"}),
+            graders={**FAKE_GRADERS, "loading": lambda settings: LoadingGrader()},
+        )
+    ) as client:
         yield client
 
 

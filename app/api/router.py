@@ -11,7 +11,6 @@ from app.api import errors, questions, score, sessions
 from app.api.auth import require_api_key
 from app.api.errors import ApiError, documented
 from app.api.scoring import BankQuestions
-from app.grading.registry import grader_names
 from app.health import respond_health
 from app.schemas import HealthOut
 
@@ -73,7 +72,7 @@ def _document_server(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
-        graders = grader_names()
+        graders = app.state.grader_names
         for component in schema.get("components", {}).get("schemas", {}).values():
             grader = component.get("properties", {}).get("grader")
             for choice in (grader or {}).get("anyOf", []):

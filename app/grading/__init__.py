@@ -8,16 +8,17 @@ from app.grading.base import (
     KeyPointResult,
     UnknownGraderError,
 )
-from app.grading.registry import create_grader, grader_names, register
+from app.grading.registry import BUILTIN_GRADERS, GraderFactory, create_grader, grader_names
 
 __all__ = [
+    "BUILTIN_GRADERS",
     "Grade",
     "Grader",
+    "GraderFactory",
     "GradingError",
     "GradingQuestion",
     "KeyPointResult",
     "UnknownGraderError",
     "create_grader",
     "grader_names",
-    "register",
 ]

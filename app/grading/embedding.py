@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -14,7 +12,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from app.grading.base import (
     Grade,
@@ -23,8 +20,19 @@ from app.grading.base import (
     PointStatus,
     verdict_for,
 )
+from app.grading.contradiction import contradiction
 from app.grading.embedder import Embedder, SentenceTransformerEmbedder, TokenEmbedding
+from app.grading.feedback import compose_feedback, list_points, short_label
 from app.grading.key_points import extract_key_points
+from app.grading.spans import answer_spans, span_vectors
+from app.grading.text import content_stems, is_keyword_list, prose_share, words
+from app.grading.tokens import (
+    PointTokens,
+    content_tokens,
+    matmul_t,
+    point_tokens,
+    weighted_recalls,
+)
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -65,523 +73,10 @@ CAP_MOSTLY_CONTRADICTED = 20.0
 CAP_OFF_TOPIC = 10.0
 CAP_TOO_SHORT = 59.0  # the top of partially_correct: two words are never a full interview answer
 MIN_WORDS = 3
-KEYWORD_LIST_MIN_WORDS = 5
-KEYWORD_LIST_MIN_ITEMS = 4
-NEGATION_SCOPE = 2
-
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_SPAN_BREAK = re.compile(r"(?<=[.!?;:])\s+|\n+|(?<=[.!?])(?=[A-Z])")
-_CLAUSE_BREAK = re.compile(
-    r",\s+(?=(?:but|while|whereas|although|though|and|so|which|because)\b)|\s+(?=(?:but|whereas|while)\s)",
-    re.IGNORECASE,
-)
-_LIST_SEPARATOR = re.compile(r"[,;/\n•|]|\s-\s|\band\b|\bor\b")
-
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "either",
-        "etc",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "him",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "let",
-        "like",
-        "many",
-        "me",
-        "might",
-        "more",
-        "most",
-        "much",
-        "must",
-        "my",
-        "no",
-        "nor",
-        "not",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "per",
-        "same",
-        "shall",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "thus",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "upon",
-        "us",
-        "very",
-        "via",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "whether",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "will",
-        "with",
-        "within",
-        "without",
-        "would",
-        "yet",
-        "you",
-        "your",
-        "e.g",
-        "i.e",
-        "eg",
-        "ie",
-        "one",
-    ]
-)
-# Words prose cannot do without (articles, auxiliaries, pronouns, prepositions); a list of
-# terms has next to none of them.
-_PROSE_MARKER_WORDS = """a an the is are was were be been being it its this that these those
-    they we you i he she
-    of to in on at for with by from as into than which who when where because so if then can
-    could will would should does do did has have had there their our your"""
-_PROSE_MARKERS = frozenset(_PROSE_MARKER_WORDS.split())
-NEGATIONS = frozenset(
-    """not no never none nothing neither nor cannot cant can't don't doesn't didn't isn't aren't
-    wasn't weren't won't wouldn't shouldn't couldn't hasn't haven't hadn't without lacks lack
-    fails""".replace("'", "").split()
-)
-
-
-@functools.lru_cache(maxsize=65536)
-@functools.lru_cache(maxsize=65_536)
-def stem(word: str) -> str:
-    """A light suffix-stripping stem, enough to match 'overfits' with 'overfitting'."""
-    word = word.lower().replace("’", "'")
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            if (
-                suffix in ("ing", "ings", "ed")
-                and word[-1] == word[-2]
-                and word[-1] not in "aeiosl"
-            ):
-                word = word[:-1]  # "fitting" -> "fit", not "fitt"
-            break
-    return word
-
-
-def words(text: str) -> list[str]:
-    """The lower-cased words of a text."""
-    return _WORD.findall(text.lower().replace("’", "'"))
-
-
-def content_stems(text: str) -> set[str]:
-    """Stems of the words that carry meaning (no stop words, no single letters)."""
-    return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1}
-
-
-def prose_share(text: str) -> float:
-    """Share of a text's words that only prose uses (articles, auxiliaries, prepositions)."""
-    ws = words(text)
-    return sum(w in _PROSE_MARKERS for w in ws) / len(ws) if ws else 0.0
-
-
-def is_keyword_list(text: str) -> bool:
-    """True for a bare list of terms: several short items and next to no function words."""
-    ws = words(text)
-    items = [i for i in _LIST_SEPARATOR.split(text) if i and i.strip(" .-*")]
-    # "push and pop" answers a question that asks for two things; four or more bare terms
-    # are a list of keywords. Prose runs at 25-40% function words, a list near 0.
-    return (
-        len(ws) >= KEYWORD_LIST_MIN_WORDS
-        and len(items) >= KEYWORD_LIST_MIN_ITEMS
-        and len(ws) / len(items) <= 3.5
-        and prose_share(text) < 0.1
-    )
-
-
-# Opposites, as pairs of synonym groups. "Concept" opposites flip a claim wherever they sit;
-# "scalar" ones (more/less) only when they modify the same word on both sides, so that
-# "more data" does not contradict "a less complex model".
-_CONCEPT_OPPOSITES = (
-    ("supervised", "unsupervised"),
-    ("labeled labelled", "unlabeled unlabelled"),
-    ("overfitting overfit overfits", "underfitting underfit underfits"),
-    ("static fixed", "contextual dynamic"),
-    ("encoder", "decoder"),
-    ("classification", "regression"),
-    ("sequential sequentially", "parallel"),
-    ("continuous", "discrete categorical"),
-    ("same identical", "different"),
-    ("simple simpler", "complex"),
-    ("positive", "negative"),
-    ("true", "false"),
-    ("correct", "incorrect wrong"),
-    ("deterministic", "random stochastic"),
-    ("dependent", "independent"),
-    ("linear", "nonlinear"),
-    ("lifo", "fifo"),
-)
-_SCALAR_OPPOSITES = (
-    (
-        "increase increases raise raises grow grows rise rises",
-        "decrease decreases reduce reduces lower lowers shrink shrinks drop drops",
-    ),
-    ("more higher", "less fewer lower"),
-    ("high", "low"),
-    ("large larger big bigger", "small smaller"),
-    ("fast faster", "slow slower"),
-    ("cheap cheaper", "expensive"),
-    ("maximize maximum", "minimize minimum"),
-    ("add adds", "remove removes"),
-)
-
-
-def _groups(
-    pairs: tuple[tuple[str, str], ...],
-) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
-    return tuple(
-        (frozenset(map(stem, a.split())), frozenset(map(stem, b.split()))) for a, b in pairs
-    )
-
-
-CONCEPT_OPPOSITES = _groups(_CONCEPT_OPPOSITES)
-SCALAR_OPPOSITES = _groups(_SCALAR_OPPOSITES)
-
-
-def _is_negation(word: str) -> bool:
-    return word.replace("'", "") in NEGATIONS or word.endswith("n't")
-
-
-@functools.lru_cache(maxsize=8_192)
-def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Content stems said under a negation (the next few, up to a comma), and the rest."""
-    negated: set[str] = set()
-    plain: set[str] = set()
-    for piece in text.split(","):
-        scope = 0
-        for w in words(piece):
-            if _is_negation(w):
-                scope = NEGATION_SCOPE
-                continue
-            if w in STOPWORDS or len(w) < 2:
-                continue
-            (negated if scope else plain).add(stem(w))
-            scope = max(scope - 1, 0)
-    return frozenset(negated), frozenset(plain)
-
-
-def _neighbours(stems: list[str], group: frozenset[str]) -> set[str]:
-    """Content stems next to any word of a group: what a scalar word modifies."""
-    near: set[str] = set()
-    for i, st in enumerate(stems):
-        if st in group:
-            near.update(stems[max(i - 2, 0) : i] + stems[i + 1 : i + 3])
-    return near - group
-
-
-def _flips(p_stems: list[str], s_stems: list[str]) -> list[str]:
-    """Opposites the span uses where the point uses the other side of the pair."""
-    p_set, s_set = set(p_stems), set(s_stems)
-    found: list[str] = []
-    for groups, scalar in ((CONCEPT_OPPOSITES, False), (SCALAR_OPPOSITES, True)):
-        for a, b in groups:
-            for mine, theirs in ((a, b), (b, a)):
-                if not (p_set & mine) or p_set & theirs or not (s_set & theirs) or s_set & mine:
-                    continue
-                if scalar and not _neighbours(p_stems, mine) & _neighbours(s_stems, theirs):
-                    continue
-                found.append(f"{sorted(s_set & theirs)[0]!r} for {sorted(p_set & mine)[0]!r}")
-    return found
-
-
-def _first_content_stem(ws: list[str]) -> str | None:
-    return next((stem(w) for w in ws if w not in STOPWORDS and len(w) > 1), None)
-
-
-def _same_subject(p_words: list[str], s_words: list[str]) -> bool:
-    """Whether two clauses talk about one thing: same first content word, or its opposite."""
-    p_first, s_first = _first_content_stem(p_words), _first_content_stem(s_words)
-    if p_first is None or s_first is None:
-        return False
-    if p_first == s_first:
-        return True
-    return any(
-        (p_first in a and s_first in b) or (p_first in b and s_first in a)
-        for a, b in CONCEPT_OPPOSITES
-    )
-
-
-def _clauses(text: str) -> list[str]:
-    pieces = re.split(
-        r"[.;:!?]\s+|,\s+(?:but|while|whereas|although|though)\b|\b(?:but|whereas)\b", text
-    )
-    return [p for p in pieces if len(words(p)) >= 2]
-
-
-@functools.lru_cache(maxsize=8_192)
-def _analysed_clauses(text: str) -> tuple[tuple[str, list[str], list[str]], ...]:
-    """Each clause with its words and content stems; cached, as key points recur across answers."""
-    analysed = []
-    for clause in _clauses(text):
-        clause_words = words(clause)
-        content = [stem(w) for w in clause_words if w not in STOPWORDS and len(w) > 1]
-        analysed.append((clause, clause_words, content))
-    return tuple(analysed)
-
-
-def contradiction(point: str, span: str) -> str | None:
-    """Why an aligned answer span contradicts a key point, or None: a negation or antonym flip."""
-    # Clause by clause: a 'not' three clauses away says nothing about this claim.
-    span_clauses = _analysed_clauses(span)
-    for point_clause, p_words, p_content in _analysed_clauses(point):
-        p_stems = set(p_content)
-        if len(p_stems) < 2:
-            continue
-        for span_clause, s_words, s_content in span_clauses:
-            # Only a clause that makes much the same claim can contradict it.
-            if len(p_stems & set(s_content)) < max(2, 0.5 * len(p_stems)):
-                continue
-            reasons = _flips(p_content, s_content)
-            if _same_subject(p_words, s_words):
-                p_neg, p_plain = _negation_scope(point_clause)
-                s_neg, s_plain = _negation_scope(span_clause)
-                if (s_neg & p_plain) - s_plain:
-                    reasons.append("a 'not' the reference does not have")
-                elif (p_neg & s_plain) - p_plain:
-                    reasons.append("no 'not' where the reference has one")
-            # Two flips cancel: "unsupervised ... unlabeled" against "supervised ... labeled".
-            if len(reasons) % 2 == 1:
-                return "says " + "; ".join(reasons)
-    return None
 
 
 def _calibrate(value: float, lo: float, hi: float) -> float:
     return float(min(1.0, max(0.0, (value - lo) / (hi - lo))))
-
-
-@dataclass(frozen=True)
-class _Tokens:
-    """Unit token vectors of a text's content words, with their stems."""
-
-    vectors: np.ndarray  # (n, dim), L2-normalised
-    stems: tuple[str, ...]
-
-
-def _content_tokens(emb: TokenEmbedding) -> _Tokens:
-    """The token vectors of an embedding that fall inside content words."""
-    matches = list(_WORD.finditer(emb.text))
-    if not matches:
-        return _Tokens(np.zeros((0, emb.tokens.shape[1]), dtype=np.float32), ())
-    word_starts = np.fromiter((m.start() for m in matches), dtype=np.int64, count=len(matches))
-    word_ends = np.fromiter((m.end() for m in matches), dtype=np.int64, count=len(matches))
-    starts, ends = emb.offsets[:, 0], emb.offsets[:, 1]
-    # The word each token starts in: the first word ending after the token's start.
-    word_of = np.searchsorted(word_ends, starts, side="right")
-    inside = (ends > starts) & (word_of < len(matches))  # not special tokens, not past the end
-    inside[inside] &= word_starts[word_of[inside]] <= starts[inside]  # not punctuation
-    # Per word, not per token: whether it carries meaning, and its stem.
-    lowered = [m.group().lower().replace("’", "'") for m in matches]
-    content = np.fromiter(
-        (w not in STOPWORDS and len(w) > 1 for w in lowered), dtype=bool, count=len(lowered)
-    )
-    inside[inside] &= content[word_of[inside]]
-    keep = np.flatnonzero(inside)
-    stems = [stem(lowered[j]) for j in word_of[keep].tolist()]
-    if not len(keep):
-        return _Tokens(np.zeros((0, emb.tokens.shape[1]), dtype=np.float32), ())
-    vectors = emb.tokens[keep]
-    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return _Tokens(vectors.astype(np.float32), tuple(stems))
-
-
-@dataclass(frozen=True)
-class _PointTokens:
-    """Every key point's content-token vectors in one matrix, weighted against the question."""
-
-    vectors: np.ndarray  # (total tokens, dim), L2-normalised
-    weights: np.ndarray  # (total tokens,)
-    bounds: tuple[tuple[int, int], ...]  # each point's rows
-
-
-def _matmul_t(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b.T for small matrices, on torch's thread pool.
-
-    numpy's multi-threaded OpenBLAS, once torch has started its own threads, takes ~5 ms for
-    a 150x384 by 384x60 product that torch does in 0.1 ms; per answer that was most of the
-    grading time beyond the model.
-    """
-    return torch.from_numpy(np.ascontiguousarray(a)).matmul(torch.from_numpy(b).T).numpy()
-
-
-def _point_tokens(points: list[_Tokens], question: _Tokens, dim: int) -> _PointTokens:
-    """Stack the points' tokens; weigh each by how little the question already gives it away."""
-    bounds = []
-    start = 0
-    for p in points:
-        bounds.append((start, start + len(p.stems)))
-        start += len(p.stems)
-    vectors = (
-        np.concatenate([p.vectors for p in points])
-        if start
-        else np.zeros((0, dim), dtype=np.float32)
-    )
-    if start and len(question.stems):
-        given = np.clip(_matmul_t(vectors, question.vectors).max(axis=1), 0.0, 1.0)
-        # A floor keeps a point that only uses the question's words from weighing nothing.
-        weights = np.maximum(1.0 - given, 0.15)
-    else:
-        weights = np.ones(start, dtype=np.float32)
-    return _PointTokens(vectors, weights.astype(np.float32), tuple(bounds))
-
-
-def _weighted_recalls(points: _PointTokens, answer: _Tokens) -> list[float]:
-    """Per point: how well answer tokens cover its tokens, discounting what the question gives."""
-    if not len(answer.stems) or not len(points.weights):
-        return [0.0] * len(points.bounds)
-    best = _matmul_t(points.vectors, answer.vectors).max(axis=1) * points.weights
-    return [
-        float(best[s:e].sum() / points.weights[s:e].sum()) if e > s else 0.0
-        for s, e in points.bounds
-    ]
-
-
-def answer_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of an answer's sentences and clauses, in order, without duplicates."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for piece in [*_SPAN_BREAK.split(text), ""]:
-        start = text.find(piece, pos) if piece else -1
-        if start < 0:
-            continue
-        end = start + len(piece)
-        pos = end
-        s, e = _strip_span(text, start, end)
-        if e <= s:
-            continue
-        spans.append((s, e))
-        sentence = text[s:e]
-        cpos = 0
-        clauses = [c for c in _CLAUSE_BREAK.split(sentence) if c]
-        if len(clauses) > 1:
-            for clause in clauses:
-                cstart = sentence.find(clause, cpos)
-                cpos = cstart + len(clause)
-                cs, ce = _strip_span(text, s + cstart, s + cpos)
-                if len(words(text[cs:ce])) >= MIN_WORDS and (cs, ce) not in spans:
-                    spans.append((cs, ce))
-    return spans
-
-
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and (text[start].isspace() or text[start] in ",;-•*"):
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _span_vectors(emb: TokenEmbedding, spans: list[tuple[int, int]]) -> np.ndarray:
-    """Mean-pool the answer's contextual token vectors over each span ("late chunking")."""
-    starts, ends = emb.offsets[:, 0], emb.offsets[:, 1]
-    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-    # (spans x tokens) membership, then one product pools every span at once.
-    member = (
-        (ends > starts)[None, :]
-        & (starts[None, :] >= bounds[:, :1])
-        & (ends[None, :] <= bounds[:, 1:])
-    ).astype(np.float32)
-    counts = member.sum(axis=1, keepdims=True)
-    pooled = (member @ emb.tokens) / np.maximum(counts, 1.0)
-    # A span with no tokens of its own falls back to the whole text.
-    pooled[counts[:, 0] == 0] = emb.vector
-    norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-    return (pooled / norms).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -592,7 +87,7 @@ class _Reference:
     question: TokenEmbedding
     reference: TokenEmbedding
     point_embeddings: tuple[TokenEmbedding, ...]
-    point_tokens: _PointTokens
+    point_tokens: PointTokens
     point_matrix: np.ndarray  # (points, dim) sentence vectors of the key points
     question_stems: frozenset[str]
     point_new_stems: tuple[frozenset[str], ...]
@@ -714,9 +209,9 @@ class EmbeddingGrader:
             reference=encoded[q.reference_answer],
             point_embeddings=tuple(encoded[p] for p in points),
             point_matrix=np.stack([encoded[p].vector for p in points]).astype(np.float32),
-            point_tokens=_point_tokens(
-                [_content_tokens(encoded[p]) for p in points],
-                _content_tokens(encoded[q.question]),
+            point_tokens=point_tokens(
+                [content_tokens(encoded[p]) for p in points],
+                content_tokens(encoded[q.question]),
                 encoded[q.question].tokens.shape[1],
             ),
             question_stems=question_stems,
@@ -728,14 +223,14 @@ class EmbeddingGrader:
     def _assess(self, ref: _Reference, emb: TokenEmbedding) -> _Assessment:
         """Similarity components of one answer, before any judgement."""
         answer_stems = content_stems(emb.text)
-        answer_tokens = _content_tokens(emb)
+        answer_tokens = content_tokens(emb)
         spans = answer_spans(emb.text)
-        span_vecs = _span_vectors(emb, spans) if spans else np.zeros((0, emb.vector.shape[0]))
+        span_vecs = span_vectors(emb, spans) if spans else np.zeros((0, emb.vector.shape[0]))
         points: list[_PointMatch] = []
-        recalls = _weighted_recalls(ref.point_tokens, answer_tokens)
+        recalls = weighted_recalls(ref.point_tokens, answer_tokens)
         # (spans + whole answer) x points similarities in one product.
         candidates = np.vstack([span_vecs, emb.vector[None, :]]) if spans else emb.vector[None, :]
-        sim_table = _matmul_t(candidates.astype(np.float32), ref.point_matrix)
+        sim_table = matmul_t(candidates.astype(np.float32), ref.point_matrix)
         for k, (recall, new_stems) in enumerate(zip(recalls, ref.point_new_stems, strict=True)):
             sims = sim_table[:-1, k]
             whole = float(sim_table[-1, k])
@@ -783,7 +278,7 @@ class EmbeddingGrader:
             return self._grade(
                 0.0,
                 [KeyPointResult(p, "missed") for p in ref.points],
-                "No answer given. Cover: " + _list_points(ref.points) + ".",
+                "No answer given. Cover: " + list_points(ref.points) + ".",
                 elapsed_ms,
                 {"flags": ["empty"]},
             )
@@ -808,7 +303,7 @@ class EmbeddingGrader:
                 why = contradiction(point, evidence)
                 if why:
                     status = "contradicted"
-                    reasons.append(f"{_short(point)}: {why}")
+                    reasons.append(f"{short_label(point)}: {why}")
             if status == "missed":
                 evidence = None
             results.append(KeyPointResult(point, status, evidence, round(match.similarity, 4)))
@@ -852,7 +347,7 @@ class EmbeddingGrader:
             "coverage": round(a.coverage, 4),
             "contradictions": reasons,
         }
-        feedback = _feedback(results, flags, reasons)
+        feedback = compose_feedback(results, flags, reasons)
         return self._grade(round(score, 1), results, feedback, elapsed_ms, details)
 
     def _grade(
@@ -874,48 +369,3 @@ class EmbeddingGrader:
             elapsed_ms=round(elapsed_ms, 2),
             details=details,
         )
-
-
-def _short(point: str, limit: int = 60) -> str:
-    """A point's label, or its first words up to `limit` characters, cut between words."""
-    label, sep, _ = point.partition(": ")
-    if sep and len(label) <= limit:
-        return label
-    if len(point) <= limit:
-        return point.rstrip(".")
-    return point[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
-
-
-_FEEDBACK_POINTS = 3
-
-
-def _list_points(points: Sequence[str]) -> str:
-    """The first few points, shortened, and how many more: feedback is read at a glance."""
-    listed = "; ".join(_short(p) for p in points[:_FEEDBACK_POINTS])
-    more = len(points) - _FEEDBACK_POINTS
-    listed = f"{listed} (and {more} more)" if more > 0 else listed
-    return listed if listed.endswith("…") else listed + "."
-
-
-def _feedback(results: list[KeyPointResult], flags: list[str], reasons: list[str]) -> str:
-    """One or two short sentences: what to fix first, then what to add."""
-    parts: list[str] = []
-    if "off_topic" in flags:
-        parts.append("This does not answer the question.")
-    if "restates_question" in flags:
-        parts.append("This restates the question; explain the answer itself.")
-    if "keyword_list" in flags:
-        parts.append("Explain how the terms connect in full sentences, not a list of keywords.")
-    if reasons:
-        parts.append("Fix: " + "; ".join(reasons) + ".")
-    missed = [r.point for r in results if r.status == "missed"]
-    partial = [r.point for r in results if r.status == "partial"]
-    if missed and len(missed) == len(results) and not parts:
-        parts.append("This does not cover the key points yet. Start with: " + _list_points(missed))
-    elif missed:
-        parts.append("Add: " + _list_points(missed))
-    if partial:
-        parts.append("Expand on: " + _list_points(partial))
-    if not parts:
-        parts.append("Covers every key point.")
-    return " ".join(parts)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from app.config import Settings
 from app.grading.base import Grader
-from app.grading.registry import create_grader, grader_names
+from app.grading.registry import GraderFactory, create_grader, grader_factories, grader_names
 
 
 class GraderPool:
-    """Graders by name for one app; each is created on first use and then reused."""
+    """Graders by name for one app (built-ins plus any it was given), each built on first use."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, extra: Mapping[str, GraderFactory] | None = None
+    ) -> None:
         self.settings = settings
+        self.factories = grader_factories(extra)
         self.default_name = settings.grader
         self._graders: dict[str, Grader] = {}
         self._lock = threading.Lock()
@@ -24,12 +28,12 @@ class GraderPool:
         with self._lock:
             grader = self._graders.get(name)
             if grader is None:
-                grader = self._graders[name] = create_grader(name, self.settings)
+                grader = self._graders[name] = create_grader(name, self.settings, self.factories)
             return grader
 
     def names(self) -> list[str]:
         """Names a request may choose from."""
-        return grader_names()
+        return grader_names(self.factories)
 
     def warm_up(self) -> None:
         """Build the default grader; building it starts its model load in the background."""

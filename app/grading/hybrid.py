@@ -41,9 +41,10 @@ class HybridGrader:
         self.version = f"1+{offline.name}-{offline.version}+{llm.name}-{llm.version}"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> HybridGrader:
-        """The offline grader and an LLM grader that falls back to that same instance."""
-        offline = create_grader("embedding", settings)
+    def from_settings(cls, settings: Settings, *, offline: Grader | None = None) -> HybridGrader:
+        """The offline grader (default: the embedding one) and an LLM grader falling back to it."""
+        if offline is None:
+            offline = create_grader("embedding", settings)
         return cls(offline=offline, llm=LLMGrader.from_settings(settings, fallback=offline))
 
     def is_ready(self) -> bool:

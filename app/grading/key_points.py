@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.grading.text import split_glued_headings
+
 # "Self-Attention: This is the core..." -> a labelled point. The label is short and title-like;
 # long clauses before a colon ("Mathematically, it's often described as:") are not labels.
 _LABELLED = re.compile(r"^(?P<label>[A-Z0-9][^:.!?]{1,60}?)\s*:\s+(?P<body>\S.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"'“‘(])")
-# Notes pasted from a chat often lose the line break before a sub-heading:
-# "...like max_depth.Random Forest: This is..." -> break the line before "Random Forest:".
-_RUN_TOGETHER = re.compile(r"(?<=[a-z0-9_)])([.!?][\"'”’]?)(?=[A-Z][\w ()/-]{1,40}:\s)")
 # Sentences that only elaborate the one before (a pronoun, an example) stay with it, so a
 # point is a claim an answer can cover, not an example it may rightly skip.
 _CONTINUATION = re.compile(
@@ -46,7 +45,8 @@ def split_sentences(text: str) -> list[str]:
 
 def extract_key_points(reference_answer: str) -> list[KeyPoint]:
     """Key points of a reference answer: its labelled sub-headings, else its sentences."""
-    lines = _RUN_TOGETHER.sub(r"\1\n", reference_answer).splitlines()
+    # Notes pasted from a chat often lose the line break before a sub-heading.
+    lines = split_glued_headings(reference_answer).splitlines()
     labels = [_label(line) for line in lines]
     # A label used on several lines ("Text: ...", "Text: ...") is an example's field, not a
     # sub-heading.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from app.grading.base import PointStatus
+from app.grading.text import find_phrase
 
 PROMPT_VERSION = "1"
 
@@ -211,13 +212,9 @@ def find_span(answer: str, evidence: str | None) -> str | None:
     quoted = evidence.strip().strip(_QUOTES).strip().strip(".…").strip()
     if not quoted:
         return None
-    if quoted in answer:
-        return quoted
-    # Models re-wrap lines and change case when they quote; the span returned is still the
-    # answer's own text, never the model's rewording.
-    pattern = r"\s+".join(re.escape(word) for word in quoted.split())
-    match = re.search(pattern, answer, flags=re.IGNORECASE)
-    return match.group(0) if match else None
+    found = find_phrase(answer, quoted)
+    # The span returned is the answer's own text, never the model's rewording.
+    return answer[found[0] : found[1]] if found else None
 
 
 def _preview(text: str, limit: int = 120) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from app.grading.text import split_glued_headings
 from app.material.notes import NotesError, ParsedNotes, ParsedQuestion
 
 _PART = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
@@ -22,11 +23,6 @@ _BOILERPLATE = re.compile(
     r"|subscribe to:.*|popular posts from this blog|\d+ comments?:?|email this|blogthis!"
     r"|share to (twitter|facebook|pinterest))$",
     re.IGNORECASE,
-)
-# A sub-heading glued onto the end of the previous sentence when the page lost its line break:
-# "...like max_depth.Random Forest: This is..." or "...'I loved the movie!'One-Shot Prompting: ...".
-_GLUED_HEADING = re.compile(
-    r"(?<=[a-z0-9.!?'\"”’):\]])(?=[A-Z][A-Za-z0-9\-]*(?:[ \-][A-Z(][A-Za-z0-9\-()]*){0,4}: \S)"
 )
 _BROKEN_SENTENCE = re.compile(r"(?<=[a-z,])\n(?=[a-z_])")
 _OPEN_QUOTES = '"“'
@@ -63,11 +59,6 @@ def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> Parse
     return ParsedNotes(
         source=source, format="markdown" if markdown else "text", questions=builder.questions
     )
-
-
-def split_glued_headings(line: str) -> str:
-    """Put back the line break lost before a sub-heading glued to the previous sentence."""
-    return _GLUED_HEADING.sub("\n", line)
 
 
 def strip_surrounding_quotes(text: str) -> str:

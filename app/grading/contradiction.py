@@ -1,0 +1,169 @@
+"""When an answer says the opposite of a key point: a negation or an antonym, clause by clause."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from app.grading.text import STOPWORDS, stem, words
+
+# How many content words after a "not" it negates.
+NEGATION_SCOPE = 2
+NEGATIONS = frozenset(
+    """not no never none nothing neither nor cannot cant can't don't doesn't didn't isn't aren't
+    wasn't weren't won't wouldn't shouldn't couldn't hasn't haven't hadn't without lacks lack
+    fails""".replace("'", "").split()
+)
+
+
+_CONCEPT_OPPOSITES = (
+    ("supervised", "unsupervised"),
+    ("labeled labelled", "unlabeled unlabelled"),
+    ("overfitting overfit overfits", "underfitting underfit underfits"),
+    ("static fixed", "contextual dynamic"),
+    ("encoder", "decoder"),
+    ("classification", "regression"),
+    ("sequential sequentially", "parallel"),
+    ("continuous", "discrete categorical"),
+    ("same identical", "different"),
+    ("simple simpler", "complex"),
+    ("positive", "negative"),
+    ("true", "false"),
+    ("correct", "incorrect wrong"),
+    ("deterministic", "random stochastic"),
+    ("dependent", "independent"),
+    ("linear", "nonlinear"),
+    ("lifo", "fifo"),
+)
+_SCALAR_OPPOSITES = (
+    (
+        "increase increases raise raises grow grows rise rises",
+        "decrease decreases reduce reduces lower lowers shrink shrinks drop drops",
+    ),
+    ("more higher", "less fewer lower"),
+    ("high", "low"),
+    ("large larger big bigger", "small smaller"),
+    ("fast faster", "slow slower"),
+    ("cheap cheaper", "expensive"),
+    ("maximize maximum", "minimize minimum"),
+    ("add adds", "remove removes"),
+)
+
+
+def _groups(
+    pairs: tuple[tuple[str, str], ...],
+) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+    return tuple(
+        (frozenset(map(stem, a.split())), frozenset(map(stem, b.split()))) for a, b in pairs
+    )
+
+
+CONCEPT_OPPOSITES = _groups(_CONCEPT_OPPOSITES)
+SCALAR_OPPOSITES = _groups(_SCALAR_OPPOSITES)
+
+
+def _is_negation(word: str) -> bool:
+    return word.replace("'", "") in NEGATIONS or word.endswith("n't")
+
+
+@functools.lru_cache(maxsize=8_192)
+def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Content stems said under a negation (the next few, up to a comma), and the rest."""
+    negated: set[str] = set()
+    plain: set[str] = set()
+    for piece in text.split(","):
+        scope = 0
+        for w in words(piece):
+            if _is_negation(w):
+                scope = NEGATION_SCOPE
+                continue
+            if w in STOPWORDS or len(w) < 2:
+                continue
+            (negated if scope else plain).add(stem(w))
+            scope = max(scope - 1, 0)
+    return frozenset(negated), frozenset(plain)
+
+
+def _neighbours(stems: list[str], group: frozenset[str]) -> set[str]:
+    """Content stems next to any word of a group: what a scalar word modifies."""
+    near: set[str] = set()
+    for i, st in enumerate(stems):
+        if st in group:
+            near.update(stems[max(i - 2, 0) : i] + stems[i + 1 : i + 3])
+    return near - group
+
+
+def _flips(p_stems: list[str], s_stems: list[str]) -> list[str]:
+    """Opposites the span uses where the point uses the other side of the pair."""
+    p_set, s_set = set(p_stems), set(s_stems)
+    found: list[str] = []
+    for groups, scalar in ((CONCEPT_OPPOSITES, False), (SCALAR_OPPOSITES, True)):
+        for a, b in groups:
+            for mine, theirs in ((a, b), (b, a)):
+                if not (p_set & mine) or p_set & theirs or not (s_set & theirs) or s_set & mine:
+                    continue
+                if scalar and not _neighbours(p_stems, mine) & _neighbours(s_stems, theirs):
+                    continue
+                found.append(f"{sorted(s_set & theirs)[0]!r} for {sorted(p_set & mine)[0]!r}")
+    return found
+
+
+def _first_content_stem(ws: list[str]) -> str | None:
+    return next((stem(w) for w in ws if w not in STOPWORDS and len(w) > 1), None)
+
+
+def _same_subject(p_words: list[str], s_words: list[str]) -> bool:
+    """Whether two clauses talk about one thing: same first content word, or its opposite."""
+    p_first, s_first = _first_content_stem(p_words), _first_content_stem(s_words)
+    if p_first is None or s_first is None:
+        return False
+    if p_first == s_first:
+        return True
+    return any(
+        (p_first in a and s_first in b) or (p_first in b and s_first in a)
+        for a, b in CONCEPT_OPPOSITES
+    )
+
+
+def _clauses(text: str) -> list[str]:
+    pieces = re.split(
+        r"[.;:!?]\s+|,\s+(?:but|while|whereas|although|though)\b|\b(?:but|whereas)\b", text
+    )
+    return [p for p in pieces if len(words(p)) >= 2]
+
+
+@functools.lru_cache(maxsize=8_192)
+def _analysed_clauses(text: str) -> tuple[tuple[str, list[str], list[str]], ...]:
+    """Each clause with its words and content stems; cached, as key points recur across answers."""
+    analysed = []
+    for clause in _clauses(text):
+        clause_words = words(clause)
+        content = [stem(w) for w in clause_words if w not in STOPWORDS and len(w) > 1]
+        analysed.append((clause, clause_words, content))
+    return tuple(analysed)
+
+
+def contradiction(point: str, span: str) -> str | None:
+    """Why an aligned answer span contradicts a key point, or None: a negation or antonym flip."""
+    # Clause by clause: a 'not' three clauses away says nothing about this claim.
+    span_clauses = _analysed_clauses(span)
+    for point_clause, p_words, p_content in _analysed_clauses(point):
+        p_stems = set(p_content)
+        if len(p_stems) < 2:
+            continue
+        for span_clause, s_words, s_content in span_clauses:
+            # Only a clause that makes much the same claim can contradict it.
+            if len(p_stems & set(s_content)) < max(2, 0.5 * len(p_stems)):
+                continue
+            reasons = _flips(p_content, s_content)
+            if _same_subject(p_words, s_words):
+                p_neg, p_plain = _negation_scope(point_clause)
+                s_neg, s_plain = _negation_scope(span_clause)
+                if (s_neg & p_plain) - s_plain:
+                    reasons.append("a 'not' the reference does not have")
+                elif (p_neg & s_plain) - p_plain:
+                    reasons.append("no 'not' where the reference has one")
+            # Two flips cancel: "unsupervised ... unlabeled" against "supervised ... labeled".
+            if len(reasons) % 2 == 1:
+                return "says " + "; ".join(reasons)
+    return None

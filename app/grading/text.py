@@ -1,0 +1,240 @@
+"""Words of a text as the graders and the notes parser read them: words, stems, stop words,
+glued sub-headings, and finding a quoted phrase in an answer."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# A word: letters and digits, with an apostrophe suffix ("don't", "model's").
+WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_LIST_SEPARATOR = re.compile(r"[,;/\n•|]|\s-\s|\band\b|\bor\b")
+# A sub-heading glued onto the end of the previous sentence when the page lost its line break:
+# "...like max_depth.Random Forest: This is..." or "...'I loved the movie!'One-Shot Prompting: ...".
+_GLUED_HEADING = re.compile(
+    r"(?<=[a-z0-9.!?'\"”’):\]])(?=[A-Z][A-Za-z0-9\-]*(?:[ \-][A-Z(][A-Za-z0-9\-()]*){0,4}: \S)"
+)
+KEYWORD_LIST_MIN_WORDS = 5
+KEYWORD_LIST_MIN_ITEMS = 4
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "either",
+        "etc",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "like",
+        "many",
+        "me",
+        "might",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "per",
+        "same",
+        "shall",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "thus",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "very",
+        "via",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "e.g",
+        "i.e",
+        "eg",
+        "ie",
+        "one",
+    ]
+)
+# Words prose cannot do without (articles, auxiliaries, pronouns, prepositions); a list of
+# terms has next to none of them.
+_PROSE_MARKER_WORDS = """a an the is are was were be been being it its this that these those
+    they we you i he she
+    of to in on at for with by from as into than which who when where because so if then can
+    could will would should does do did has have had there their our your"""
+_PROSE_MARKERS = frozenset(_PROSE_MARKER_WORDS.split())
+
+
+@functools.lru_cache(maxsize=65_536)
+def stem(word: str) -> str:
+    """A light suffix-stripping stem, enough to match 'overfits' with 'overfitting'."""
+    word = word.lower().replace("’", "'")
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if (
+                suffix in ("ing", "ings", "ed")
+                and word[-1] == word[-2]
+                and word[-1] not in "aeiosl"
+            ):
+                word = word[:-1]  # "fitting" -> "fit", not "fitt"
+            break
+    return word
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased words of a text."""
+    return WORD.findall(text.lower().replace("’", "'"))
+
+
+def content_stems(text: str) -> set[str]:
+    """Stems of the words that carry meaning (no stop words, no single letters)."""
+    return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1}
+
+
+def prose_share(text: str) -> float:
+    """Share of a text's words that only prose uses (articles, auxiliaries, prepositions)."""
+    ws = words(text)
+    return sum(w in _PROSE_MARKERS for w in ws) / len(ws) if ws else 0.0
+
+
+def is_keyword_list(text: str) -> bool:
+    """True for a bare list of terms: several short items and next to no function words."""
+    ws = words(text)
+    items = [i for i in _LIST_SEPARATOR.split(text) if i and i.strip(" .-*")]
+    # "push and pop" answers a question that asks for two things; four or more bare terms
+    # are a list of keywords. Prose runs at 25-40% function words, a list near 0.
+    return (
+        len(ws) >= KEYWORD_LIST_MIN_WORDS
+        and len(items) >= KEYWORD_LIST_MIN_ITEMS
+        and len(ws) / len(items) <= 3.5
+        and prose_share(text) < 0.1
+    )
+
+
+# Opposites, as pairs of synonym groups. "Concept" opposites flip a claim wherever they sit;
+
+
+def split_glued_headings(text: str) -> str:
+    """Put back the line break lost before a sub-heading glued to the previous sentence."""
+    return _GLUED_HEADING.sub("\n", text)
+
+
+def find_phrase(text: str, phrase: str) -> tuple[int, int] | None:
+    """Where `text` says `phrase` (any case, any spacing between its words), or None."""
+    if not phrase.strip():
+        return None
+    exact = text.find(phrase)
+    if exact >= 0:
+        return exact, exact + len(phrase)
+    # Graders and models re-wrap lines and change case when they quote.
+    pattern = r"\s+".join(re.escape(word) for word in phrase.split())
+    match = re.search(pattern, text, re.IGNORECASE)
+    return (match.start(), match.end()) if match else None
