@@ -144,7 +144,9 @@ class QuestionPage(BaseModel):
 class KeyPointOut(BaseModel):
     """How one key point of the reference fared in the answer."""
 
-    point: str
+    point: str = Field(description="The key point as graded: 'Label: text' or the text alone.")
+    label: str = Field(description="A few words: the notes' sub-heading, or the first clause.")
+    text: str = Field(description="The key point's full claim.")
     status: Literal["covered", "partial", "missed", "contradicted"]
     evidence: str | None = None
     similarity: float | None = None

@@ -11,10 +11,17 @@ import numpy as np
 import pytest
 
 from app.config import Settings
-from app.grading.base import Grade, Grader, GradingQuestion
+from app.grading.base import (
+    CAP_CONTRADICTED,
+    CAP_KEYWORDS,
+    CAP_RESTATED,
+    Grade,
+    Grader,
+    GradingQuestion,
+)
 from app.grading.contradiction import contradiction
 from app.grading.embedder import EmbedderLoadError, SentenceTransformerEmbedder, resolve_precision
-from app.grading.embedding import CAP_CONTRADICTED, CAP_KEYWORDS, CAP_RESTATED, EmbeddingGrader
+from app.grading.embedding import EmbeddingGrader
 from app.grading.key_points import extract_key_points
 from app.grading.spans import answer_spans
 from app.grading.text import is_keyword_list
@@ -67,7 +74,12 @@ def test_an_empty_answer_scores_zero_and_names_every_point(
 
     assert (grade.score, grade.verdict) == (0.0, "incorrect")
     assert [p.status for p in grade.key_points] == ["missed", "missed"]
-    assert "Supervised learning uses labeled data" in grade.feedback
+    assert grade.feedback.splitlines() == [
+        "No answer given.",
+        "Add that supervised learning uses labeled data, where every input has a known output.",
+        "Add that unsupervised learning uses unlabeled data and finds clusters or structure on "
+        "its own.",
+    ]
 
 
 def test_the_reference_itself_is_correct_with_every_point_covered(
@@ -94,7 +106,9 @@ def test_a_missed_point_is_named_in_the_feedback(grader: EmbeddingGrader) -> Non
 
     assert [p.status for p in grade.key_points][1] == "missed"
     assert grade.key_points[1].evidence is None
-    assert "Add: Unsupervised learning uses unlabeled data" in grade.feedback
+    # What to add, for the missed point only: nothing about the one the answer made.
+    assert grade.feedback.startswith("Add that unsupervised learning uses unlabeled data")
+    assert "labeled data, where" not in grade.feedback
     assert grade.score < grader.grade(QUESTION, GOOD).score
 
 
@@ -107,7 +121,8 @@ def test_a_contradiction_is_detected_and_caps_the_score(grader: EmbeddingGrader)
 
     assert [p.status for p in grade.key_points] == ["contradicted", "contradicted"]
     assert grade.score <= CAP_CONTRADICTED and grade.verdict == "incorrect"
-    assert "Fix:" in grade.feedback and "unlabel" in grade.feedback
+    said, fact = "You said \u201cSupervised learning uses unlabeled data", "in fact supervised"
+    assert said in grade.feedback and fact in grade.feedback
 
 
 def test_restating_the_question_is_capped(grader: EmbeddingGrader) -> None:
@@ -402,6 +417,8 @@ def test_real_model_feedback_is_short_and_names_what_to_start_with(
     )
     grade = real_grader.grade(question, "I do not really know, maybe something with data?")
     assert grade.verdict == "incorrect"
-    assert grade.feedback.startswith("This does not cover the key points yet. Start with: ")
-    assert grade.feedback.count(";") <= 2 and "more)" in grade.feedback
+    lines = grade.feedback.splitlines()
+    # What to add, a line a point, the first few only, in the candidate's terms.
+    assert len(lines) == 4 and lines[-1].endswith("more missed points below.")
+    assert all(line.startswith(("Add that ", "Mention ", "Say ")) for line in lines[:3])
     assert "…." not in grade.feedback

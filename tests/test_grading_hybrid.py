@@ -116,7 +116,8 @@ def test_middle_cases_are_decided_by_the_llm(
     [request] = server.completion_requests
     assert answer in request.message("user")
     assert grade.score == offline_score + 10
-    assert (grade.grader, grade.feedback) == ("hybrid", "llm feedback")
+    assert grade.grader == "hybrid"
+    assert grade.details["llm_details"]["model_feedback"] == "llm feedback"
     assert grade.details["decided_by"] == "llm"
     assert grade.details["offline"]["score"] == offline_score
     assert grade.details["llm"]["score"] == offline_score + 10

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from app.config import Settings
-from app.grading.base import Grade, Grader, GradingQuestion
+from app.grading.base import CAP_CONTRADICTED, Grade, Grader, GradingQuestion
 from app.grading.llm import LLMGrader, build_client
-from app.grading.llm_prompt import CONTRADICTION_CAP, ReplyError, extract_json, find_span
+from app.grading.llm_prompt import ReplyError, extract_json, find_span
 from tests.openai_server import FakeOpenAIServer, RecordedRequest, ScriptedReply, completion_body
 
 QUESTION = GradingQuestion(
@@ -122,7 +122,9 @@ def test_good_reply_becomes_a_grade(server: FakeOpenAIServer) -> None:
     assert [kp.status for kp in grade.key_points] == ["covered", "covered"]
     assert [kp.point for kp in grade.key_points] == list(QUESTION.key_points)
     assert grade.key_points[1].evidence == "a weighted sum of the value vectors"
-    assert grade.feedback == "Both points made."
+    # Feedback is phrased by app/grading/feedback.py, like every grader's; the model's is kept.
+    assert grade.feedback == "Every key point is there."
+    assert grade.details["model_feedback"] == "Both points made."
     assert grade.usage == {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366}
     assert grade.elapsed_ms > 0
     assert grade.details["response_format"] == "json_schema"
@@ -372,8 +374,9 @@ def test_a_contradiction_caps_the_score_even_when_the_model_gives_100(
     server.enqueue_content(reply)
     grade = make_grader(server).grade(QUESTION, INJECTION)
 
-    assert grade.score == CONTRADICTION_CAP
-    assert grade.verdict == "partially_correct"
+    assert grade.score == CAP_CONTRADICTED
+    assert grade.verdict == "incorrect"  # the same cap as the embedding grader's
+    assert grade.feedback.startswith("You said \u201cthe output is the sum of the keys\u201d")
     assert grade.details["model_score"] == 100 and grade.details["capped"]
     assert grade.key_points[1].evidence == "the output is the sum of the keys"
 

@@ -14,7 +14,6 @@ from app.practice.sessions import (
     SessionConfig,
     add_follow_up,
     create_session,
-    follow_up_prompt,
     next_item,
     summarize,
 )
@@ -91,19 +90,6 @@ def test_follow_up_is_graded_against_its_key_point(database: Database) -> None:
         )
         assert grade is not None and grade.score >= 60  # a whole-reference grade would be low
         assert len(grade.details["key_points"]) == 1
-
-
-def test_follow_up_prompts_read_naturally() -> None:
-    assert follow_up_prompt("Dropout (for Neural Networks): randomly drops units.") == (
-        "You didn't mention Dropout (for Neural Networks). "
-        "How does it work, and why does it matter?"
-    )
-    prompt = follow_up_prompt(
-        "Variance is the error introduced because a model is too sensitive "
-        "to the specific training data it was given."
-    )
-    assert prompt.startswith("Your answer didn't cover this point: “Variance is the error")
-    assert "…”" in prompt
 
 
 def test_summary_average_and_weak_questions(database: Database) -> None:

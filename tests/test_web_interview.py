@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.config import Settings
+from app.grading.feedback import follow_up_question
+from app.grading.key_points import label_and_text
 from app.main import create_app
 from app.models import Answer, Question
 from tests.fakes import FAKE_GRADERS, OverlapGrader
@@ -220,7 +222,9 @@ def test_follow_up_on_a_missed_point_is_the_next_turn(client: TestClient) -> Non
 
     page = page_of(client.get(follow_url).text)
     prompt = one(page, "[data-testid=prompt]").get_text(strip=True)
-    assert prompt.startswith(("You didn't mention", "Your answer didn't cover"))
+    # Asked as an interviewer would, from the point's label: a question, not the point read out.
+    assert prompt == follow_up_question(point) and prompt.endswith("?")
+    assert label_and_text(point)[1] not in prompt
     assert one(page, "[data-testid=progress]").get_text(strip=True) == "Question 2 of 3"
     earlier = page.select(".turn.earlier")
     assert [t.select_one(".speaker").get_text(strip=True) for t in earlier] == [

@@ -117,6 +117,8 @@ def grade_response(grade: Grade, *, question_id: int | None = None) -> ScoreResp
         key_points=[
             KeyPointOut(
                 point=p.point,
+                label=p.label,
+                text=p.text,
                 status=p.status,
                 evidence=p.evidence,
                 similarity=finite(p.similarity),

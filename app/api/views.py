@@ -64,6 +64,8 @@ def stored_grade(grade: Grade) -> StoredGradeOut:
 def _key_point(point: dict[str, Any]) -> KeyPointOut:
     return KeyPointOut(
         point=str(point.get("point", "")),
+        label=str(point.get("label", "")),
+        text=str(point.get("text", "")),
         status=point.get("status", "missed"),
         evidence=point.get("evidence"),
         similarity=finite(point.get("similarity")),

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from app.grading.key_points import label_and_text
+
 Verdict = Literal["correct", "partially_correct", "incorrect"]
 PointStatus = Literal["covered", "partial", "missed", "contradicted"]
 
@@ -16,6 +18,18 @@ PointStatus = Literal["covered", "partial", "missed", "contradicted"]
 CORRECT_FROM = 60.0
 PARTIAL_FROM = 40.0
 
+# The most a score can be when a guard fires, on the same 0-100 scale in every grader.
+# A contradicted key point keeps the answer below "partially correct": a wrong claim said with
+# confidence must not read as a partly good answer (docs/grading.md).
+CAP_CONTRADICTED = 35.0
+CAP_MOSTLY_CONTRADICTED = 20.0  # more than half the key points contradicted
+CAP_RESTATED = 20.0  # the answer only restates the question
+CAP_KEYWORDS = 35.0  # a bare list of terms where the reference explains in prose
+CAP_OFF_TOPIC = 10.0
+CAP_TOO_SHORT = CORRECT_FROM - 1  # the top of partial: two words are never a full answer
+
+ScoreBand = Literal["good", "fair", "weak"]
+
 
 def verdict_for(score: float) -> Verdict:
     """The verdict a 0-100 score earns."""
@@ -24,6 +38,25 @@ def verdict_for(score: float) -> Verdict:
     if score >= PARTIAL_FROM:
         return "partially_correct"
     return "incorrect"
+
+
+_BANDS: dict[Verdict, ScoreBand] = {
+    "correct": "good",
+    "partially_correct": "fair",
+    "incorrect": "weak",
+}
+
+
+def score_band(score: float) -> ScoreBand:
+    """The colour band of a score (meter, card border): the verdict's, on its thresholds."""
+    return _BANDS[verdict_for(score)]
+
+
+def contradiction_cap(contradicted: int, points: int) -> float | None:
+    """The cap for an answer contradicting `contradicted` of `points` key points, or None."""
+    if not contradicted:
+        return None
+    return CAP_MOSTLY_CONTRADICTED if contradicted * 2 > points else CAP_CONTRADICTED
 
 
 @dataclass(frozen=True)
@@ -38,12 +71,25 @@ class GradingQuestion:
 
 @dataclass(frozen=True)
 class KeyPointResult:
-    """How one key point of the reference fared in an answer."""
+    """How one key point of the reference fared in an answer.
+
+    `point` is the point as the grader read it ("Label: text"); `label` (a few words: the
+    notes' sub-heading or the first clause) and `text` (the full claim) are derived from it
+    when a grader does not give them.
+    """
 
     point: str
     status: PointStatus
     evidence: str | None = None
     similarity: float | None = None
+    label: str = ""
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label or not self.text:
+            label, text = label_and_text(self.point)
+            object.__setattr__(self, "label", self.label or label)
+            object.__setattr__(self, "text", self.text or text)
 
 
 @dataclass(frozen=True)

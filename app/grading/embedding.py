@@ -14,16 +14,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.grading.base import (
+    CAP_KEYWORDS,
+    CAP_OFF_TOPIC,
+    CAP_RESTATED,
+    CAP_TOO_SHORT,
     Grade,
     GradingQuestion,
     KeyPointResult,
     PointStatus,
+    contradiction_cap,
     verdict_for,
 )
 from app.grading.contradiction import contradiction
 from app.grading.embedder import Embedder, SentenceTransformerEmbedder, TokenEmbedding
-from app.grading.feedback import compose_feedback, list_points, short_label
-from app.grading.key_points import extract_key_points
+from app.grading.feedback import compose_feedback
+from app.grading.key_points import extract_key_points, label_and_text
 from app.grading.spans import answer_spans, span_vectors
 from app.grading.text import content_stems, is_keyword_list, prose_share, words
 from app.grading.tokens import (
@@ -66,12 +71,7 @@ RESTATED_MARGIN = 0.1
 OFF_TOPIC_SIM = 0.15
 
 # Caps applied by the guards, on the 0-100 scale.
-CAP_RESTATED = 20.0
-CAP_KEYWORDS = 35.0
-CAP_CONTRADICTED = 35.0
-CAP_MOSTLY_CONTRADICTED = 20.0
-CAP_OFF_TOPIC = 10.0
-CAP_TOO_SHORT = 59.0  # the top of partially_correct: two words are never a full interview answer
+# Fewer words than this is too short for an answer (CAP_TOO_SHORT). The caps are in base.py.
 MIN_WORDS = 3
 
 
@@ -275,10 +275,11 @@ class EmbeddingGrader:
         elapsed_ms: float,
     ) -> Grade:
         if emb is None:
+            missed = [KeyPointResult(p, "missed") for p in ref.points]
             return self._grade(
                 0.0,
-                [KeyPointResult(p, "missed") for p in ref.points],
-                "No answer given. Cover: " + list_points(ref.points) + ".",
+                missed,
+                compose_feedback(missed, ["empty"]),
                 elapsed_ms,
                 {"flags": ["empty"]},
             )
@@ -303,7 +304,7 @@ class EmbeddingGrader:
                 why = contradiction(point, evidence)
                 if why:
                     status = "contradicted"
-                    reasons.append(f"{short_label(point)}: {why}")
+                    reasons.append(f"{label_and_text(point)[0]}: {why}")
             if status == "missed":
                 evidence = None
             results.append(KeyPointResult(point, status, evidence, round(match.similarity, 4)))
@@ -324,11 +325,10 @@ class EmbeddingGrader:
         if is_keyword_list(text) and prose_share(ref.reference.text) >= 0.15:
             flags.append("keyword_list")
             score = min(score, CAP_KEYWORDS)
-        n_contradicted = sum(r.status == "contradicted" for r in results)
-        if n_contradicted:
+        cap = contradiction_cap(sum(r.status == "contradicted" for r in results), len(results))
+        if cap is not None:
             flags.append("contradicts_reference")
-            mostly = n_contradicted * 2 > len(results)
-            score = min(score, CAP_MOSTLY_CONTRADICTED if mostly else CAP_CONTRADICTED)
+            score = min(score, cap)
         if a.sentence_sim < OFF_TOPIC_SIM and a.question_sim < OFF_TOPIC_SIM and a.coverage < 0.2:
             flags.append("off_topic")
             score = min(score, CAP_OFF_TOPIC)
@@ -347,7 +347,7 @@ class EmbeddingGrader:
             "coverage": round(a.coverage, 4),
             "contradictions": reasons,
         }
-        feedback = compose_feedback(results, flags, reasons)
+        feedback = compose_feedback(results, flags)
         return self._grade(round(score, 1), results, feedback, elapsed_ms, details)
 
     def _grade(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.grading.text import split_glued_headings
+from app.grading.text import STOPWORDS, content_stems, split_glued_headings
 
 # "Self-Attention: This is the core..." -> a labelled point. The label is short and title-like;
 # long clauses before a colon ("Mathematically, it's often described as:") are not labels.
@@ -21,8 +21,26 @@ _CONTINUATION = re.compile(
 _EXAMPLES_FOLLOW = re.compile(
     r"\b(?:for (?:instance|example)|e\.g\.|such as|like this)\s*:\s*$", re.I
 )
+# A sub-heading at the start of a point as a grader sees it ("Label: text"); looser than
+# _LABELLED, which decides what is a heading in the notes, as a point may carry "e.g." in it.
+_HEADING = re.compile(r"^(?P<label>[A-Z0-9][^:\n]{0,80}?)\s*:\s+(?P<body>\S.*)$", re.DOTALL)
+_ASIDE = re.compile(r"\s*\((?:e\.g\.|i\.e\.|like|such as)[^)]*\)", re.IGNORECASE)
+# Words a sub-heading cannot end on: "Mathematically, it's often described as: …" is a lead-in.
+_OPEN_ENDS = frozenset(
+    "as is are was be by of to for with from and or the a an like that such".split()  # noqa: SIM905
+)
+# A heading names a thing; with one of these verbs it is a claim ("Bagging uses bootstraps: …").
+_CLAIM_VERB = re.compile(r"\b(?:is|are|was|were|uses|means|has|have|does|can|will|makes)\b", re.I)
 _MIN_WORDS = 5
 _MAX_LABEL_WORDS = 7
+# Where a point's first clause ends, for a label of a point the notes gave no sub-heading.
+_CLAUSE_END = re.compile(r"[,;:()\u2013\u2014]|\s-\s|[.!?](?:\s|$)")
+# Sentences about the speaker or the answer itself, not claims about the topic: "I'm familiar
+# with several core algorithms.", "Here are the main ones.", "Let me explain."
+_FILLER = re.compile(
+    r"^(?:I\b|I['’]|My\b|We\b|Here (?:is|are)\b|Let me\b|Let's\b"
+    r"|There are (?:several|many|a few|some|two|three|four)\b)",
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,51 @@ class KeyPoint:
     def display(self) -> str:
         """The point as shown to a person: 'Label: text' or the text alone."""
         return f"{self.label}: {self.text}" if self.label else self.text
+
+
+def label_and_text(point: str) -> tuple[str, str]:
+    """A point's short label and its full text: its sub-heading, or its first clause."""
+    heading, text = split_heading(point)
+    return heading or first_clause(text), text
+
+
+def split_heading(point: str) -> tuple[str | None, str]:
+    """A point's sub-heading ("Static Embeddings" of "Static Embeddings (e.g., …): These…")
+    and the text after it; (None, point) when it starts with no sub-heading."""
+    point = point.strip()
+    match = _HEADING.match(point)
+    if not match:
+        return None, point
+    # An aside in brackets ("(e.g., Word2Vec, GloVe)") is not part of the name.
+    label = _ASIDE.sub("", match["label"]).strip()
+    words = label.split()
+    if (
+        not words
+        or len(words) > _MAX_LABEL_WORDS
+        or "," in label
+        or words[-1] in _OPEN_ENDS
+        or _CLAIM_VERB.search(label)
+    ):
+        return None, point
+    return label, match["body"].strip()
+
+
+def first_clause(text: str, max_words: int = _MAX_LABEL_WORDS) -> str:
+    """The first clause of a text, cut to a few words between words ("Overfitting happens…")."""
+    clause = _CLAUSE_END.split(text.strip(), maxsplit=1)[0].strip()
+    words = clause.split()
+    if len(words) <= max_words:
+        return clause
+    words = words[:max_words]
+    # End on a word that carries meaning: "...learns the…" reads worse than "...learns…".
+    while len(words) > 1 and words[-1].lower() in STOPWORDS:
+        words.pop()
+    return " ".join(words) + "…"
+
+
+def is_filler(text: str) -> bool:
+    """True for a sentence about the speaker or the answer, not a claim a candidate must make."""
+    return bool(_FILLER.match(text.strip())) or len(content_stems(text)) < 2
 
 
 def split_sentences(text: str) -> list[str]:

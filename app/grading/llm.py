@@ -20,11 +20,12 @@ from app.grading.base import (
     GradingError,
     GradingQuestion,
     KeyPointResult,
+    contradiction_cap,
     verdict_for,
 )
+from app.grading.feedback import compose_feedback
 from app.grading.key_points import extract_key_points
 from app.grading.llm_prompt import (
-    CONTRADICTION_CAP,
     PROMPT_VERSION,
     RESPONSE_FORMATS,
     ParsedReply,
@@ -251,16 +252,16 @@ class LLMGrader:
                 dropped += 1
             results.append(KeyPointResult(point=point, status=verdict.status, evidence=evidence))
         score = parsed.score
-        contradicted = any(r.status == "contradicted" for r in results)
-        if contradicted:
-            # The prompt asks for the cap; enforced here too so a model that ignores it
-            # (or was talked out of it by the answer) cannot award a contradiction.
-            score = min(score, CONTRADICTION_CAP)
+        # The prompt asks for the cap; enforced here too so a model that ignores it (or was
+        # talked out of it by the answer) cannot award a contradiction.
+        cap = contradiction_cap(sum(r.status == "contradicted" for r in results), len(results))
+        if cap is not None:
+            score = min(score, cap)
         return Grade(
             score=score,
             verdict=verdict_for(score),
             key_points=results,
-            feedback=parsed.feedback,
+            feedback=compose_feedback(results),
             grader=self.name,
             grader_version=self.version,
             elapsed_ms=elapsed_ms,
@@ -268,6 +269,7 @@ class LLMGrader:
             details={
                 "model": self.model,
                 "model_score": parsed.score,
+                "model_feedback": parsed.feedback,
                 "capped": score < parsed.score,
                 "evidence_dropped": dropped,
                 "response_format": _format_name(response_format),

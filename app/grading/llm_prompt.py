@@ -7,14 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, cast
 
-from app.grading.base import PointStatus
+from app.grading.base import CAP_CONTRADICTED, PointStatus
 from app.grading.text import find_phrase
 
-PROMPT_VERSION = "1"
-
-# A contradicted key point caps the score here, whatever the model says: the embedding
-# grader's cap, and well below "correct", so a wrong claim can never read as a good answer.
-CONTRADICTION_CAP = 40.0
+# 2: the contradiction cap is the one every grader uses (base.CAP_CONTRADICTED).
+PROMPT_VERSION = "2"
 
 STATUSES: tuple[PointStatus, ...] = ("covered", "partial", "missed", "contradicted")
 
@@ -44,7 +41,7 @@ answer that shows the status; null when the point is missed. Never paraphrase it
 quote the reference.
 5. "score" is 0-100 for the answer as a whole, roughly the share of key points covered \
 (a partial point counts half). Any contradicted point caps the score at \
-{int(CONTRADICTION_CAP)}.
+{int(CAP_CONTRADICTED)}.
 6. "feedback" is one to three sentences to the candidate: what was missing or wrong.
 
 Reply with a single JSON object and nothing else, in this shape:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.grading.base import Grade as GradeResult
 from app.grading.base import Grader
+from app.grading.key_points import label_and_text
 from app.material.bank import grading_question_for_turn
 from app.models import Answer, Grade, Question, SessionItem, User
 from app.practice.errors import AnswerTooLongError
@@ -46,7 +47,7 @@ class GradeView:
             answer_id=grade.answer_id,
             score=round(grade.score, 1),
             verdict=grade.verdict,
-            key_points=list(details.pop("key_points", [])),
+            key_points=[_with_label(p) for p in details.pop("key_points", [])],
             feedback=grade.feedback,
             grader=grade.grader,
             grader_version=grade.grader_version,
@@ -66,6 +67,14 @@ class GradeView:
     def missed(self) -> list[dict[str, Any]]:
         """Key points the answer missed or contradicted."""
         return [p for p in self.key_points if p.get("status") in ("missed", "contradicted")]
+
+
+def _with_label(point: dict[str, Any]) -> dict[str, Any]:
+    """A stored key point with its label and text; grades stored before labels get them here."""
+    if point.get("label") and point.get("text"):
+        return point
+    label, text = label_and_text(str(point.get("point", "")))
+    return {**point, "label": label, "text": text}
 
 
 def check_answer_length(text: str, *, max_chars: int) -> None:
@@ -124,7 +133,14 @@ def store_grade(*, session: Session, answer: Answer, result: GradeResult) -> Gra
     """Store a grader's result for an answer."""
     details = dict(result.details)
     details["key_points"] = [
-        {"point": p.point, "status": p.status, "evidence": p.evidence, "similarity": p.similarity}
+        {
+            "point": p.point,
+            "label": p.label,
+            "text": p.text,
+            "status": p.status,
+            "evidence": p.evidence,
+            "similarity": p.similarity,
+        }
         for p in result.key_points
     ]
     if result.fallback_reason:

@@ -10,6 +10,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.grading.feedback import follow_up_question
 from app.models import Answer, PracticeSession, Question, SessionItem, Topic, User, utcnow
 from app.practice.errors import NotFoundError, PracticeError
 from app.practice.stats import question_averages
@@ -113,21 +114,11 @@ def next_item(practice: PracticeSession, after: SessionItem | None = None) -> Se
     return next((item for item in items if not item.answers), None)
 
 
-def follow_up_prompt(point: str) -> str:
-    """What the interviewer asks to follow up on a missed key point."""
-    head, _, body = point.partition(":")
-    if body.strip() and len(head) <= 60:
-        return f"You didn't mention {head.strip()}. How does it work, and why does it matter?"
-    words = point.split()
-    gist = " ".join(words[:14]).rstrip(".,;:") + ("…" if len(words) > 14 else "")
-    return f"Your answer didn't cover this point: “{gist}” Can you explain it in your own words?"
-
-
 def add_follow_up(
     *, session: Session, practice: PracticeSession, item: SessionItem, point: str
 ) -> SessionItem:
     """Insert a follow-up turn on a missed key point right after `item`."""
-    prompt = follow_up_prompt(point)
+    prompt = follow_up_question(point)
     # Positions are unique per session: shift later turns down, last first.
     for later in sorted(practice.items, key=lambda i: -i.position):
         if later.position > item.position:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.deps import AppSettings, DbSession, Graders
+from app.grading.feedback import follow_up_question
 from app.grading.graders import GraderPool
 from app.models import Answer, PracticeSession, SessionItem
 from app.practice.errors import NotFoundError, PracticeError
@@ -18,7 +19,6 @@ from app.practice.sessions import (
     MAX_QUESTIONS,
     add_follow_up,
     create_session,
-    follow_up_prompt,
     get_item,
     get_session,
     item_prompt,
@@ -129,7 +129,7 @@ def _answer_context(
             [(n, p.get("evidence")) for n, p in numbered if p.get("status") != "missed"],
         ),
         followed_up=followed,
-        follow_up_prompt=follow_up_prompt,
+        follow_up_prompt=follow_up_question,
         can_follow_up=item.kind == "question",
         follow_up_limit=FOLLOW_UP_CHOICES,
     )
@@ -301,7 +301,7 @@ def follow_up(
     missed = GradeView.of(grade).missed if grade else []
     if point not in [p.get("point") for p in missed]:
         raise PracticeError("You can only ask a follow-up on a key point the answer missed.")
-    prompt = follow_up_prompt(point)
+    prompt = follow_up_question(point)
     existing = next(
         (i for i in practice.items if i.parent_item_id == item.id and i.prompt == prompt), None
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.templating import Jinja2Templates
 
 from app import PROJECT_ROOT, __version__
-from app.grading.base import CORRECT_FROM, PARTIAL_FROM
+from app.grading import base
 
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
 
@@ -23,10 +23,8 @@ def duration(ms: int | None) -> str:
 
 
 def score_band(score: float | None) -> str:
-    """A CSS class for a score: good, fair or weak."""
-    if score is None:
-        return "none"
-    return "good" if score >= CORRECT_FROM else "fair" if score >= PARTIAL_FROM else "weak"
+    """A CSS class for a score: good, fair or weak, on the verdicts' scale (grading/base.py)."""
+    return "none" if score is None else base.score_band(score)
 
 
 VERDICTS = {
@@ -38,4 +36,9 @@ VERDICTS = {
 templates.env.filters["duration"] = duration
 templates.env.filters["score_band"] = score_band
 templates.env.globals["verdicts"] = VERDICTS
+# The meter's low/high are the verdicts' thresholds, so its colour and the verdict agree.
+templates.env.globals["scale"] = {
+    "partial_from": base.PARTIAL_FROM,
+    "correct_from": base.CORRECT_FROM,
+}
 templates.env.globals["app_version"] = __version__
