@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from app.grading.base import Grade, GradingError, GradingQuestion, KeyPointResult, verdict_for
+from app.grading.feedback import compose_feedback
 from app.grading.registry import GraderFactory
 
 _WORD = re.compile(r"[a-z][a-z\-]{3,}")
@@ -43,8 +44,7 @@ class OverlapGrader:
             )
         score = 100.0 * sum(r.similarity or 0.0 for r in results) / len(results)
         verdict = verdict_for(score)
-        missed = [r.point for r in results if r.status == "missed"]
-        feedback = f"Add: {missed[0]}" if missed else "Good coverage."
+        feedback = compose_feedback(results)
         return Grade(
             score=round(score, 1),
             verdict=verdict,

@@ -6,6 +6,7 @@ from fastapi.templating import Jinja2Templates
 
 from app import PROJECT_ROOT, __version__
 from app.grading import base
+from app.grading.key_points import is_filler
 
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
 
@@ -42,3 +43,5 @@ templates.env.globals["scale"] = {
     "correct_from": base.CORRECT_FROM,
 }
 templates.env.globals["app_version"] = __version__
+# Sentences about the speaker ("I'm familiar with…") get no follow-up: nothing to ask about.
+templates.env.globals["is_filler"] = is_filler
