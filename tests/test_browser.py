@@ -222,3 +222,37 @@ def test_two_question_interview_in_chromium(
 
     context.close()
     assert errors == [], errors
+
+
+def test_an_eight_point_grade_card_fits_one_screen(
+    server: str, chromium: object, browser_settings: Settings, screenshots: Path
+) -> None:
+    prompt = "Can you explain the Transformer architecture and what makes it so effective?"
+    question_id, reference = _reference_answer(browser_settings, prompt)
+    context = chromium.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(server + "/")
+    page.locator(f"[data-question-id='{question_id}'] [data-testid=practise-question]").click()
+    page.wait_for_url("**/interviews/*/items/*")
+    # Half the reference: some points covered with evidence, some missed with follow-ups.
+    page.get_by_test_id("answer-input").fill(reference[: len(reference) // 2])
+    page.get_by_test_id("submit-answer").click()
+    _wait_for_score(page)
+    card = page.get_by_test_id("grade-card")
+    points = card.locator("[data-testid=covered-point], [data-testid=missed-point]")
+    assert points.count() == 8
+    height = card.bounding_box()["height"]
+    _shoot_element(card, screenshots, "grade-card-8-points")
+    assert height <= 900, f"the grade card of an 8-point answer is {height:.0f} px high"
+    # A label opens to the point's full text.
+    first = points.first
+    first.locator("summary").click()
+    assert first.get_by_test_id("point-text").is_visible()
+    context.close()
+
+
+def _shoot_element(locator: object, folder: Path, name: str) -> None:
+    path = folder / f"{name}.png"
+    locator.screenshot(path=str(path))  # type: ignore[attr-defined]
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(path, PROJECT_ROOT / "docs" / "screenshots" / path.name)
