@@ -62,7 +62,7 @@ class ScriptedOfflineGrader:
 
 def llm_reply(score: int) -> dict[str, Any]:
     return {
-        "key_points": [{"id": 1, "status": "covered", "evidence": None}],
+        "key_points": [{"id": 1, "status": "missed", "evidence": None}],
         "score": score,
         "feedback": "llm feedback",
     }

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 PLACEHOLDER_API_KEY = "not-needed"
 DEFAULT_SEED = 1234
 DEFAULT_CONCURRENCY = 4
+# Credit the model may claim for a point; each needs a quote from the answer to count.
+_CREDITED = {"covered": 1.0, "partial": 0.5}
 NOT_CONFIGURED = "no LLM endpoint configured: set OPENAI_BASE_URL (local server) or OPENAI_API_KEY"
 
 
@@ -152,7 +154,8 @@ class LLMGrader:
         except GradingError:
             raise
         except Exception as exc:
-            raise GradingError(f"the LLM and the offline grader both failed: {exc}") from exc
+            log.exception("the offline grader failed after the LLM did")
+            raise GradingError("the LLM and the offline grader both failed") from exc
 
     def _try_llm(self, question: GradingQuestion, answer: str) -> Grade | LLMFailure:
         started = time.perf_counter()
@@ -181,20 +184,25 @@ class LLMGrader:
             text = choice.message.content
             if not text:
                 refusal = getattr(choice.message, "refusal", None)
-                raise ReplyError("unparseable", f"empty reply ({refusal or choice.finish_reason})")
+                reason = "a refusal" if refusal else "no content"
+                raise ReplyError("unparseable", f"empty reply ({reason})")
             parsed = parse_reply(text, n_points=len(points))
         except openai.APITimeoutError:
             return LLMFailure("timeout", f"no reply from {self.model} within the timeout")
-        except openai.APIConnectionError as exc:
-            return LLMFailure("connection", f"cannot reach the LLM endpoint: {exc}")
+        # What an endpoint says in an error can hold anything (its own prompt, a key, the
+        # answer): it goes to the log, never into a grade a person or a client sees.
+        except openai.APIConnectionError:
+            log.warning("cannot reach the LLM endpoint", exc_info=True)
+            return LLMFailure("connection", "cannot reach the LLM endpoint")
         except openai.APIStatusError as exc:
-            return LLMFailure("status", f"HTTP {exc.status_code} from the LLM endpoint: {exc}")
+            log.warning("LLM endpoint answered HTTP %s: %s", exc.status_code, exc)
+            return LLMFailure("status", f"HTTP {exc.status_code} from the LLM endpoint")
         except ReplyError as exc:
             return LLMFailure(exc.kind, str(exc))
-        except Exception as exc:
+        except Exception:
             # The contract is a grade, never an exception, whatever the endpoint sent back.
             log.exception("LLM grading failed unexpectedly")
-            return LLMFailure("error", f"{type(exc).__name__}: {exc}")
+            return LLMFailure("error", "the LLM endpoint's reply could not be used")
         return self._to_grade(
             parsed,
             answer=answer,
@@ -246,22 +254,41 @@ class LLMGrader:
     ) -> Grade:
         results: list[KeyPointResult] = []
         dropped = 0
-        for point, verdict in zip(points, parsed.points, strict=True):
+        unverified: list[int] = []
+        for number, (point, verdict) in enumerate(zip(points, parsed.points, strict=True), 1):
             evidence = find_span(answer, verdict.evidence)
             if verdict.evidence and evidence is None:
                 dropped += 1
-            results.append(KeyPointResult(point=point, status=verdict.status, evidence=evidence))
+            status = verdict.status
+            if status in _CREDITED and evidence is None:
+                # Trust but verify: a point is covered only where the answer says it, in words
+                # the model can quote. Without a quote the model may be crediting the reference.
+                status = "missed"
+                unverified.append(number)
+            results.append(KeyPointResult(point=point, status=status, evidence=evidence))
         score = parsed.score
+        claimed = sum(_CREDITED.get(v.status, 0.0) for v in parsed.points)
+        if unverified and claimed:
+            verified = sum(_CREDITED.get(r.status, 0.0) for r in results)
+            score = score * verified / claimed
+        verified_score = score
         # The prompt asks for the cap; enforced here too so a model that ignores it (or was
         # talked out of it by the answer) cannot award a contradiction.
         cap = contradiction_cap(sum(r.status == "contradicted" for r in results), len(results))
         if cap is not None:
             score = min(score, cap)
+        score = round(score, 1)
+        feedback = compose_feedback(results)
+        if unverified:
+            feedback = (
+                f"{feedback} ({_count(len(unverified), 'point')} the grader called covered "
+                "had no quote from your answer and did not count.)"
+            ).strip()
         return Grade(
             score=score,
             verdict=verdict_for(score),
             key_points=results,
-            feedback=compose_feedback(results),
+            feedback=feedback,
             grader=self.name,
             grader_version=self.version,
             elapsed_ms=elapsed_ms,
@@ -270,8 +297,9 @@ class LLMGrader:
                 "model": self.model,
                 "model_score": parsed.score,
                 "model_feedback": parsed.feedback,
-                "capped": score < parsed.score,
+                "capped": score < verified_score,
                 "evidence_dropped": dropped,
+                "unverified_points": unverified,
                 "response_format": _format_name(response_format),
             },
         )
@@ -298,6 +326,10 @@ def _usage(completion: Any) -> dict[str, int] | None:
         "completion_tokens": int(usage.completion_tokens or 0),
         "total_tokens": int(usage.total_tokens or 0),
     }
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _format_name(response_format: dict[str, Any] | None) -> str:

@@ -16,7 +16,10 @@ PROMPT_VERSION = "2"
 STATUSES: tuple[PointStatus, ...] = ("covered", "partial", "missed", "contradicted")
 
 _TAGS = ("question", "reference_answer", "key_points", "candidate_answer")
-_TAG_RE = re.compile(rf"<(/?)({'|'.join(_TAGS)})>", re.IGNORECASE)
+# Any spelling a model might read as one of our tags: "</candidate_answer >", "< /QUESTION>",
+# "</candidate_answer\n>", "<key_points attr>". The name is matched up to a word boundary, so
+# "<question_bank>" is left alone.
+_TAG_RE = re.compile(rf"<(\s*/?\s*)({'|'.join(_TAGS)})(?![A-Za-z0-9_])", re.IGNORECASE)
 
 SYSTEM_PROMPT = f"""\
 You grade answers to machine-learning interview questions against a reference answer.
@@ -112,7 +115,7 @@ class ParsedReply:
 def _fence(text: str) -> str:
     # A section's closing tag inside the inserted text would end the section early and let an
     # answer speak as the prompt; breaking the tag keeps the text readable to the model.
-    return _TAG_RE.sub(lambda m: f"<{m[1]}{m[2][0]}\u200b{m[2][1:]}>", text)
+    return _TAG_RE.sub(lambda m: f"<{m[1]}{m[2][0]}\u200b{m[2][1:]}", text)
 
 
 def build_messages(
@@ -149,7 +152,7 @@ def extract_json(text: str) -> Any:
                 return json.loads(attempt)
             except json.JSONDecodeError:
                 continue
-    raise ReplyError("unparseable", f"no JSON object in the reply: {_preview(text)}")
+    raise ReplyError("unparseable", "no JSON object in the reply")
 
 
 def parse_reply(text: str, *, n_points: int) -> ParsedReply:
@@ -159,9 +162,9 @@ def parse_reply(text: str, *, n_points: int) -> ParsedReply:
         raise ReplyError("schema", "the reply is not a JSON object")
     score = data.get("score")
     if isinstance(score, bool) or not isinstance(score, int | float):
-        raise ReplyError("schema", f"score is not a number: {score!r}")
+        raise ReplyError("schema", "score is not a number")
     if not 0 <= score <= 100:
-        raise ReplyError("schema", f"score {score} is outside 0-100")
+        raise ReplyError("schema", "score is outside 0-100")
     feedback = data.get("feedback", "")
     if not isinstance(feedback, str):
         raise ReplyError("schema", "feedback is not a string")
@@ -189,21 +192,26 @@ def _point(item: object, n_points: int) -> tuple[int, PointVerdict]:
         raise ReplyError("schema", "a key point entry is not an object")
     point_id = item.get("id")
     if isinstance(point_id, bool) or not isinstance(point_id, int) or not 1 <= point_id <= n_points:
-        raise ReplyError("schema", f"unknown key point id {point_id!r}")
+        raise ReplyError("schema", "unknown key point id")
     status = item.get("status")
     if status not in STATUSES:
-        raise ReplyError("schema", f"unknown status {status!r} for key point {point_id}")
+        raise ReplyError("schema", f"unknown status for key point {point_id}")
     evidence = item.get("evidence")
     if evidence is not None and not isinstance(evidence, str):
         raise ReplyError("schema", f"evidence of key point {point_id} is not a string")
     return point_id, PointVerdict(status=cast(PointStatus, status), evidence=evidence)
 
 
-_QUOTES = "\"'“”‘’`«»"
+_QUOTES = "\"'“”‘’`«»„‚"
 
 
 def find_span(answer: str, evidence: str | None) -> str | None:
-    """The span of `answer` that `evidence` quotes, or None when the answer does not contain it."""
+    """The span of `answer` that `evidence` quotes, or None when the answer does not contain it.
+
+    Models re-wrap lines, change case and swap quote marks when they quote; anything else
+    (a paraphrase, a quote from the reference, words left out) is not evidence. The span
+    returned is always the answer's own text, never the model's rewording.
+    """
     if not evidence:
         return None
     quoted = evidence.strip().strip(_QUOTES).strip().strip(".…").strip()
@@ -212,8 +220,3 @@ def find_span(answer: str, evidence: str | None) -> str | None:
     found = find_phrase(answer, quoted)
     # The span returned is the answer's own text, never the model's rewording.
     return answer[found[0] : found[1]] if found else None
-
-
-def _preview(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= limit else flat[:limit] + "…")

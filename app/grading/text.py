@@ -227,14 +227,44 @@ def split_glued_headings(text: str) -> str:
     return _GLUED_HEADING.sub("\n", text)
 
 
+# Quote marks a writer (or a model quoting an answer) may swap for one another.
+_QUOTE_MARKS = "\"'“”‘’`«»„‚"
+_QUOTE_FOLD = str.maketrans({c: "'" for c in _QUOTE_MARKS})
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """`text` with case, quote marks and whitespace runs folded, and where each char came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char.isspace():
+            if chars and chars[-1] != " ":
+                chars.append(" ")
+                origin.append(index)
+            continue
+        for folded in char.lower().translate(_QUOTE_FOLD):
+            chars.append(folded)
+            origin.append(index)
+    if chars and chars[-1] == " ":
+        chars.pop()
+        origin.pop()
+    return "".join(chars), origin
+
+
 def find_phrase(text: str, phrase: str) -> tuple[int, int] | None:
-    """Where `text` says `phrase` (any case, any spacing between its words), or None."""
+    """Where `text` says `phrase` (any case, spacing or quote marks), or None.
+
+    Graders and models re-wrap lines, change case and swap quote marks when they quote;
+    anything else (a paraphrase, words left out) is not found.
+    """
     if not phrase.strip():
         return None
     exact = text.find(phrase)
     if exact >= 0:
         return exact, exact + len(phrase)
-    # Graders and models re-wrap lines and change case when they quote.
-    pattern = r"\s+".join(re.escape(word) for word in phrase.split())
-    match = re.search(pattern, text, re.IGNORECASE)
-    return (match.start(), match.end()) if match else None
+    needle, _ = _folded(phrase.strip())
+    haystack, origin = _folded(text)
+    start = haystack.find(needle)
+    if not needle or start < 0:
+        return None
+    return origin[start], origin[start + len(needle) - 1] + 1
