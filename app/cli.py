@@ -60,6 +60,17 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="OUT.csv",
         help="write every row back with predicted_score and predicted_verdict",
     )
+    evaluate.add_argument(
+        "--first-reference",
+        action="store_true",
+        help="grade against the first reference only, ignoring a reference_answers column",
+    )
+    evaluate.add_argument(
+        "--exemplars",
+        type=Path,
+        metavar="TRAIN.csv",
+        help="graded example answers (same columns), matched to the data by question text",
+    )
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(handler=_eval)
 
@@ -160,7 +171,12 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     try:
         grader = create_grader(args.grader or settings.grader, settings)
         report = run_eval(
-            args.dataset, grader=grader, limit=args.limit, predictions=args.predictions
+            args.dataset,
+            grader=grader,
+            limit=args.limit,
+            predictions=args.predictions,
+            all_references=not args.first_reference,
+            exemplars=args.exemplars,
         )
     except (UnknownGraderError, EvalError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -59,14 +59,45 @@ def contradiction_cap(contradicted: int, points: int) -> float | None:
     return CAP_MOSTLY_CONTRADICTED if contradicted * 2 > points else CAP_CONTRADICTED
 
 
+ExemplarSource = Literal["notes", "reviewed", "override", "dataset"]
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    """A graded example answer to a question: what was said and the 0-100 score it earned."""
+
+    text: str
+    score: float
+    source: ExemplarSource = "notes"
+
+    @property
+    def verdict(self) -> Verdict:
+        """The verdict the example's score earns on the one scale."""
+        return verdict_for(self.score)
+
+
 @dataclass(frozen=True)
 class GradingQuestion:
-    """A question as a grader sees it: text, reference answer and its key points."""
+    """A question as a grader sees it: text, reference answers, key points, graded examples.
+
+    `reference_answers` always starts with `reference_answer` (the main reference, whose key
+    points these are); the others are alternatives an answer may match instead.
+    """
 
     question: str
     reference_answer: str
     key_points: tuple[str, ...] = ()
     content_hash: str | None = None
+    reference_answers: tuple[str, ...] = ()
+    exemplars: tuple[Exemplar, ...] = ()
+
+    def __post_init__(self) -> None:
+        references = tuple(r for r in self.reference_answers if r.strip())
+        if not self.reference_answer and references:
+            object.__setattr__(self, "reference_answer", references[0])
+        if not references or references[0] != self.reference_answer:
+            references = (self.reference_answer, *references)
+        object.__setattr__(self, "reference_answers", tuple(dict.fromkeys(references)))
 
 
 @dataclass(frozen=True)

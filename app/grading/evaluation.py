@@ -7,13 +7,19 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
-from app.grading.base import Grader, GradingError, GradingQuestion
+from app.grading.base import Exemplar, Grader, GradingError, GradingQuestion
+from app.grading.references import ReferenceGrader
+
+if TYPE_CHECKING:
+    from app.grading.embedder import Embedder
 
 REQUIRED_COLUMNS = ("question", "reference_answer", "student_answer", "score", "max_score")
 BATCH_SIZE = 64
@@ -40,6 +46,11 @@ class EvalReport:
     macro_f1: float | None = None
     verdicts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    references: str = "first"
+    exemplars: int = 0
+    exemplar_overlap: int = 0
+    exemplars_decided: int = 0
+    by_dataset: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict of the report."""
@@ -82,21 +93,39 @@ def run_eval(
     grader: Grader,
     limit: int | None = None,
     predictions: Path | None = None,
+    all_references: bool = True,
+    exemplars: Path | None = None,
 ) -> EvalReport:
-    """Grade every row of a dataset in batches and compare with its human scores."""
+    """Grade every row of a dataset in batches and compare with its human scores.
+
+    With `all_references` an optional `reference_answers` column (a JSON list) gives every
+    reference of a row; `exemplars` is a CSV of the same columns whose answers are the graded
+    examples of the questions with the same text.
+    """
     header, rows = read_dataset(dataset, limit=limit)
     human = np.array([float(r["score"]) / float(r["max_score"]) for r in rows])
+    use_references = all_references and "reference_answers" in header
+    examples = read_exemplars(exemplars) if exemplars is not None else {}
     questions: dict[tuple[str, str], GradingQuestion] = {}
     items = []
-    for r in rows:
+    for line, r in enumerate(rows, start=2):
         key = (r["question"], r["reference_answer"])
         if key not in questions:
-            questions[key] = GradingQuestion(question=key[0], reference_answer=key[1])
+            references = _references(r, dataset=dataset, line=line) if use_references else ()
+            questions[key] = GradingQuestion(
+                question=key[0],
+                reference_answer=key[1],
+                reference_answers=references,
+                exemplars=examples.get(_question_text(key[0]), ()),
+            )
         items.append((questions[key], r["student_answer"] or ""))
+    if use_references or examples:
+        grader = ReferenceGrader(grader, embedder=_embedder_of(grader))
 
     started = time.perf_counter()
     scores: list[float] = []
     verdicts: list[str] = []
+    decided = 0
     with tqdm(
         total=len(items),
         desc="grading",
@@ -109,6 +138,7 @@ def run_eval(
             for grade in grader.grade_batch(batch):
                 scores.append(grade.score)
                 verdicts.append(grade.verdict)
+                decided += bool(grade.details.get("exemplars", {}).get("decided"))
             bar.update(len(batch))
     seconds = time.perf_counter() - started
     predicted = np.array(scores, dtype=float)
@@ -129,13 +159,78 @@ def run_eval(
         binary=binary,
         verdicts={v: verdicts.count(v) for v in sorted(set(verdicts))},
         seconds=round(seconds, 2),
+        references="all" if use_references else "first",
+        exemplars=sum(len(q.exemplars) for q in questions.values()),
+        exemplar_overlap=sum(
+            1 for q, answer in items if any(e.text == answer.strip() for e in q.exemplars)
+        ),
+        exemplars_decided=decided,
     )
+    said_correct = np.array([v == "correct" for v in verdicts], dtype=int)
     if binary:
         labels = human.astype(int)
         report.roc_auc = _roc_auc(predicted, labels)
-        said_correct = np.array([v == "correct" for v in verdicts], dtype=int)
         report.macro_f1 = _macro_f1(said_correct, labels)
+    if "dataset" in header:
+        names = np.array([r["dataset"] for r in rows])
+        for name in sorted(set(names.tolist())):
+            mask = names == name
+            group: dict[str, float | int | None] = {
+                "n": int(mask.sum()),
+                "pearson": _pearson(predicted[mask], human[mask]),
+            }
+            if binary:
+                labels = human[mask].astype(int)
+                group["roc_auc"] = _roc_auc(predicted[mask], labels)
+                group["macro_f1"] = _macro_f1(said_correct[mask], labels)
+            report.by_dataset[name] = group
     return report
+
+
+def read_exemplars(path: Path) -> dict[str, tuple[Exemplar, ...]]:
+    """Graded example answers from a dataset CSV, by folded question text."""
+    _, rows = read_dataset(path)
+    found: dict[str, dict[str, Exemplar]] = {}
+    for r in rows:
+        text = (r["student_answer"] or "").strip()
+        if not text:
+            continue
+        score = 100.0 * float(r["score"]) / float(r["max_score"])
+        found.setdefault(_question_text(r["question"]), {})[text] = Exemplar(
+            text=text, score=score, source="dataset"
+        )
+    return {question: tuple(by_text.values()) for question, by_text in found.items()}
+
+
+def _question_text(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _references(row: dict[str, str], *, dataset: Path, line: int) -> tuple[str, ...]:
+    raw = (row.get("reference_answers") or "").strip()
+    if not raw:
+        return ()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise EvalError(f"{dataset}:{line}: reference_answers must be a JSON list of strings")
+    return tuple(v for v in value if v.strip())
+
+
+def _embedder_of(grader: Grader) -> Callable[[], Embedder] | None:
+    """The grader's own embedder, or the default model, to find the nearest examples."""
+
+    def build() -> Embedder:
+        own = getattr(grader, "embedder", None)
+        if own is not None:
+            return own
+        from app.grading.embedder import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(None)
+
+    return build
 
 
 def _write_predictions(
@@ -219,4 +314,16 @@ def format_report(report: EvalReport, *, as_json: bool) -> str:
         lines += [f"roc_auc   {auc}", f"macro_f1  {f1} (verdict 'correct' vs label)"]
     verdicts = ", ".join(f"{k} {v}" for k, v in report.verdicts.items())
     lines.append(f"verdicts  {verdicts}")
+    lines.append(f"refs      {report.references} reference answers")
+    if report.exemplars:
+        lines.append(
+            f"examples  {report.exemplars} graded examples; decided {report.exemplars_decided} "
+            f"verdicts; {report.exemplar_overlap} graded answers were also examples"
+        )
+    for name, group in report.by_dataset.items():
+        figures = ", ".join(
+            f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}"
+            for key, value in group.items()
+        )
+        lines.append(f"  {name}: {figures}")
     return "\n".join(lines)

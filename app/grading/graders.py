@@ -7,11 +7,15 @@ from collections.abc import Mapping
 
 from app.config import Settings
 from app.grading.base import Grader
+from app.grading.references import with_references
 from app.grading.registry import GraderFactory, create_grader, grader_factories, grader_names
 
 
 class GraderPool:
-    """Graders by name for one app (built-ins plus any it was given), each built on first use."""
+    """Graders by name for one app (built-ins plus any it was given), each built on first use.
+
+    Each is wrapped in a ReferenceGrader: several reference answers and graded examples.
+    """
 
     def __init__(
         self, settings: Settings, extra: Mapping[str, GraderFactory] | None = None
@@ -28,7 +32,9 @@ class GraderPool:
         with self._lock:
             grader = self._graders.get(name)
             if grader is None:
-                grader = self._graders[name] = create_grader(name, self.settings, self.factories)
+                # Every grader gets several references and graded examples the same way.
+                built = create_grader(name, self.settings, self.factories)
+                grader = self._graders[name] = with_references(built, self.settings)
             return grader
 
     def names(self) -> list[str]:

@@ -1,0 +1,240 @@
+"""Grading against several references and graded examples, around any grader's grade_batch.
+
+An answer is graded against every reference answer of its question (and against the strong
+example answers nearest to it); the reference it matches best decides. Graded examples then
+calibrate where "correct" begins for the question and vote with their own scores, weighted
+by how close they are to the answer. A question with one reference and no examples is
+graded by the wrapped grader exactly as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.grading import exemplars as ex
+from app.grading.base import CORRECT_FROM, Exemplar, Grade, Grader, GradingQuestion, verdict_for
+
+if TYPE_CHECKING:
+    from app.config import Settings
+    from app.grading.embedder import Embedder
+
+EmbedderFactory = Callable[[], "Embedder"]
+
+
+class ReferenceGrader:
+    """Wraps a grader: max over reference answers, nearest graded examples, calibration."""
+
+    def __init__(
+        self, inner: Grader, *, embedder: EmbedderFactory | None = None, cache_size: int = 4096
+    ) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.version = inner.version
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._thresholds: OrderedDict[str, float] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, inner: Grader, settings: Settings) -> ReferenceGrader:
+        """Wrap `inner`; examples are compared with its embedder, else the configured model."""
+
+        def embedder() -> Embedder:
+            own = getattr(inner, "embedder", None)
+            if own is not None:
+                return own
+            from app.grading.embedder import SentenceTransformerEmbedder
+
+            return SentenceTransformerEmbedder(
+                settings.embedding_model, precision=settings.embedding_precision
+            )
+
+        return cls(inner, embedder=embedder)
+
+    def is_ready(self) -> bool:
+        """Ready when the wrapped grader is."""
+        return self.inner.is_ready()
+
+    def grade(self, question: GradingQuestion, answer: str) -> Grade:
+        """Grade one answer."""
+        return self.grade_batch([(question, answer)])[0]
+
+    def grade_batch(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[Grade]:
+        """Grade many answers with one call of the wrapped grader's grade_batch."""
+        if all(len(q.reference_answers) == 1 and not q.exemplars for q, _ in items):
+            return self.inner.grade_batch(items)
+        jobs: list[tuple[GradingQuestion, str]] = []
+        plans: list[_Plan] = []
+        neighbours = self._neighbours(items)
+        calibrations: dict[str, list[list[int]]] = {}
+        for (question, answer), near in zip(items, neighbours, strict=True):
+            plan = _Plan(question=question, neighbours=near)
+            for number, reference in enumerate(question.reference_answers):
+                plan.references.append(len(jobs))
+                jobs.append((_single(question, reference, number), answer))
+            for exemplar in ex.positive_references(near):
+                plan.examples.append((exemplar, len(jobs)))
+                jobs.append((_single(question, exemplar.text, -1), answer))
+            if question.exemplars:
+                plan.key = _calibration_key(question)
+                with self._lock:
+                    known = plan.key in self._thresholds
+                if not known and plan.key not in calibrations:
+                    # How each example fares against the references tells where "correct"
+                    # begins for this question on the wrapped grader's scale.
+                    rows = []
+                    for exemplar in question.exemplars:
+                        row = []
+                        for number, reference in enumerate(question.reference_answers):
+                            row.append(len(jobs))
+                            jobs.append((_single(question, reference, number), exemplar.text))
+                        rows.append(row)
+                    calibrations[plan.key] = rows
+            plans.append(plan)
+        grades = self.inner.grade_batch(jobs)
+        for key, rows in calibrations.items():
+            question = next(p.question for p in plans if p.key == key)
+            observed = [
+                (max(grades[j].score for j in row), exemplar.score)
+                for row, exemplar in zip(rows, question.exemplars, strict=True)
+            ]
+            self._remember(self._thresholds, key, ex.threshold(observed))
+        return [self._combine(plan, grades) for plan in plans]
+
+    def _combine(self, plan: _Plan, grades: list[Grade]) -> Grade:
+        question = plan.question
+        scores = [grades[j].score for j in plan.references]
+        decided_by = int(np.argmax(scores))
+        best = grades[plan.references[decided_by]]
+        details: dict[str, Any] = dict(best.details)
+        if len(scores) > 1:
+            details["references"] = {
+                "count": len(scores),
+                "decided_by": decided_by,
+                "scores": [round(s, 1) for s in scores],
+            }
+        if not question.exemplars:
+            return dataclasses.replace(best, details=details)
+        with self._lock:
+            cut = self._thresholds.get(plan.key, CORRECT_FROM)
+        reference_part = ex.calibrate(best.score, cut)
+        matched: Exemplar | None = None
+        for exemplar, j in plan.examples:
+            calibrated = ex.calibrate(grades[j].score, cut)
+            if calibrated > reference_part:
+                reference_part, matched = calibrated, exemplar
+        vote, weight = ex.vote(plan.neighbours)
+        score = round((1 - weight) * reference_part + weight * vote, 1)
+        verdict = verdict_for(score)
+        decided = verdict != best.verdict
+        details["exemplars"] = {
+            "count": len(question.exemplars),
+            "decided": decided,
+            "reference_score": round(best.score, 1),
+            "threshold": round(cut, 1),
+            "matched_example": matched.text if matched else None,
+            "vote": round(vote, 1),
+            "vote_weight": round(weight, 3),
+            "nearest": [n.to_dict() for n in plan.neighbours[:3]],
+        }
+        feedback = best.feedback
+        if decided and plan.neighbours:
+            closest = plan.neighbours[0].exemplar
+            feedback = (
+                f"{feedback} Graded examples of this question decided the verdict: the closest "
+                f"one was graded {closest.verdict.replace('_', ' ')} ({closest.score:.0f})."
+            ).strip()
+        return dataclasses.replace(
+            best, score=score, verdict=verdict, feedback=feedback, details=details
+        )
+
+    def _neighbours(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[list[ex.Neighbour]]:
+        """Each answer's examples, nearest first (empty for a question without examples)."""
+        if not any(q.exemplars for q, _ in items):
+            return [[] for _ in items]
+        texts = {a.strip() for q, a in items if q.exemplars}
+        texts |= {e.text for q, _ in items for e in q.exemplars}
+        vectors = self._vectors_of(sorted(texts))
+        result: list[list[ex.Neighbour]] = []
+        for question, answer in items:
+            if not question.exemplars:
+                result.append([])
+                continue
+            matrix = np.stack([vectors[e.text] for e in question.exemplars])
+            similarities = matrix @ vectors[answer.strip()]
+            result.append(ex.nearest(question.exemplars, similarities))
+        return result
+
+    def _vectors_of(self, texts: list[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in texts if t not in found]
+        if missing:
+            encoded = self._get_embedder().encode(missing)
+            for text, vector in zip(missing, encoded, strict=True):
+                found[text] = vector
+                self._remember(self._vectors, text, vector)
+        return found
+
+    def _get_embedder(self) -> Embedder:
+        if self._embedder is None:
+            if self._embedder_factory is None:
+                raise RuntimeError("graded examples need an embedder; none was given")
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def _remember(self, cache: OrderedDict[str, Any], key: str, value: Any) -> None:
+        with self._lock:
+            cache[key] = value
+            cache.move_to_end(key)
+            while len(cache) > self._cache_size:
+                cache.popitem(last=False)
+
+
+@dataclasses.dataclass
+class _Plan:
+    """Where one answer's grades sit in the batch sent to the wrapped grader."""
+
+    question: GradingQuestion
+    neighbours: list[ex.Neighbour]
+    references: list[int] = dataclasses.field(default_factory=list)
+    examples: list[tuple[Exemplar, int]] = dataclasses.field(default_factory=list)
+    key: str = ""
+
+
+def _single(question: GradingQuestion, reference: str, number: int) -> GradingQuestion:
+    """The question with one reference: the main one keeps its key points and content hash."""
+    if number == 0:
+        return GradingQuestion(
+            question=question.question,
+            reference_answer=reference,
+            key_points=question.key_points,
+            content_hash=question.content_hash,
+        )
+    return GradingQuestion(question=question.question, reference_answer=reference)
+
+
+def _calibration_key(question: GradingQuestion) -> str:
+    digest = hashlib.sha256()
+    for part in (question.question, *question.reference_answers, *question.key_points):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    for exemplar in question.exemplars:
+        digest.update(f"{exemplar.score:.3f}\0{exemplar.text}\0".encode())
+    return digest.hexdigest()
+
+
+def with_references(grader: Grader, settings: Settings) -> Grader:
+    """`grader` wrapped so that several references and graded examples are used."""
+    if isinstance(grader, ReferenceGrader):
+        return grader
+    return ReferenceGrader.from_settings(grader, settings)
