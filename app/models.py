@@ -98,6 +98,8 @@ class Question(Base):
     position: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     reference_answer: Mapped[str] = mapped_column(Text)
+    # Other answers the notes accept; an answer is graded against the one it matches best.
+    alternative_answers: Mapped[list[Any]] = mapped_column(default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
     follow_up: Mapped[bool] = mapped_column(default=False)
@@ -114,6 +116,14 @@ class Question(Base):
     revisions: Mapped[list[QuestionRevision]] = relationship(
         back_populates="question", order_by="QuestionRevision.version"
     )
+    example_answers: Mapped[list[ExampleAnswer]] = relationship(
+        back_populates="question", order_by="ExampleAnswer.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reference_answers(self) -> list[str]:
+        """The main reference answer first, then the alternatives."""
+        return [self.reference_answer, *self.alternative_answers]
 
 
 class QuestionRevision(Base):
@@ -151,6 +161,27 @@ class KeyPoint(Base):
     def display(self) -> str:
         """The point as shown: 'Label: text' or the text alone."""
         return f"{self.label}: {self.text}" if self.label else self.text
+
+
+class ExampleAnswer(Base):
+    """A graded example answer to a question: from the notes, a reviewed attempt or an override."""
+
+    __tablename__ = "example_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    score: Mapped[float]
+    # "notes" (replaced on re-import), "reviewed" or "override" (kept across imports).
+    source: Mapped[str] = mapped_column(String(20))
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answer.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    question: Mapped[Question] = relationship(back_populates="example_answers")
 
 
 class PracticeSession(Base):

@@ -22,6 +22,7 @@ MAX_ID = 2**53 - 1
 MAX_QUESTION_CHARS = 5_000
 MAX_REFERENCE_CHARS = 50_000
 MAX_KEY_POINTS = 50
+MAX_REFERENCES = 20
 MAX_GRADER_NAME = 50
 
 
@@ -167,6 +168,14 @@ class GradeOut(BaseModel):
     )
     fallback_reason: str | None = None
     usage: dict[str, int] | None = Field(default=None, description="Tokens used (LLM grader).")
+    reference: int = Field(
+        default=0,
+        description="Index of the reference answer the answer matched best (0: the main one).",
+    )
+    decided_by_examples: bool = Field(
+        default=False,
+        description="True when the question's graded example answers changed the verdict.",
+    )
 
 
 class ScoreByIdRequest(BaseModel):
@@ -193,6 +202,19 @@ class ScoreAdHocRequest(BaseModel):
         ]
         | None
     ) = Field(default=None, description="Key points; split from the reference when omitted.")
+    reference_answers: (
+        Annotated[
+            list[Annotated[Text, Field(min_length=1, max_length=MAX_REFERENCE_CHARS)]],
+            Field(max_length=MAX_REFERENCES),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description=(
+            "Other accepted reference answers; the answer is judged against the one it "
+            "matches best (`reference_answer` stays the main one, with the key points)."
+        ),
+    )
     answer: Text = Field(description="The answer; at most 20,000 characters (else 413).")
     grader: GraderName | None = None
 

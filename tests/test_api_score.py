@@ -286,3 +286,43 @@ def test_llm_grader_falls_back_and_says_so(
     assert llm_server.completion_requests, "the LLM endpoint was asked first"
     batch_grade = batch.json()["results"][0]["grade"]
     assert batch_grade["fallback"] is True and batch_grade["fallback_reason"]
+
+
+def test_score_own_question_against_several_references(client: TestClient) -> None:
+    body = {
+        **DROPOUT,
+        "key_points": None,
+        "reference_answers": ["Units are randomly switched off while the net is trained."],
+        "answer": "Random units are switched off while the net is being trained.",
+    }
+    several = client.post(f"{API}/score", json=body)
+    first_only = client.post(f"{API}/score", json={**body, "reference_answers": None})
+    assert several.status_code == first_only.status_code == 200
+    assert first_only.json()["reference"] == 0 and first_only.json()["verdict"] == "incorrect"
+    assert several.json()["reference"] == 1 and several.json()["verdict"] == "correct"
+    assert several.json()["decided_by_examples"] is False
+
+    too_many = client.post(f"{API}/score", json={**body, "reference_answers": ["r"] * 21})
+    assert too_many.status_code == 422
+
+
+def test_bank_questions_see_an_example_added_after_they_were_cached(client: TestClient) -> None:
+    from app.api.scoring import BankQuestions
+    from app.models import Answer, Question
+    from app.practice.examples import override_grade
+    from app.practice.users import get_or_create_user
+
+    bank = BankQuestions()
+    database = client.app.state.database  # type: ignore[attr-defined]
+    with database.session() as session:
+        assert bank.get_many(session=session, ids={1})[1].exemplars == ()
+        question = session.get(Question, 1)
+        user = get_or_create_user(session=session)
+        answer = Answer(user_id=user.id, question=question, question_version=1, text="Clip it.")
+        session.add(answer)
+        session.flush()
+        override_grade(session=session, answer=answer, score=20)
+        session.commit()
+    with database.session() as session:
+        (exemplar,) = bank.get_many(session=session, ids={1})[1].exemplars
+    assert (exemplar.text, exemplar.score, exemplar.source) == ("Clip it.", 20.0, "override")

@@ -151,3 +151,77 @@ def test_the_embedding_grader_ranks_a_tiny_dataset(tmp_path: Path) -> None:
     report = run_eval(write_csv(tmp_path / "d.csv", rows), grader=EmbeddingGrader(FakeEmbedder()))
     assert report.grader == "embedding"
     assert report.spearman > 0.8
+
+
+MULTI = [*HEADER, "reference_answers"]
+
+
+def _multi_rows() -> list[list[object]]:
+    refs = json.dumps(["the switch is closed", "current flows round the loop"])
+    return [
+        ["beetle", "q1", "the switch is closed", "current flows round the loop", 1, 1, refs],
+        ["beetle", "q1", "the switch is closed", "the switch is closed", 1, 1, refs],
+        ["beetle", "q1", "the switch is closed", "the bulb is broken", 0, 1, refs],
+        ["sb", "q2", "plants need light", "plants need light to grow", 1, 1, "[]"],
+        ["sb", "q2", "plants need light", "plants like water", 0, 1, "[]"],
+    ]
+
+
+def test_every_reference_of_a_reference_answers_column_is_used(tmp_path: Path) -> None:
+    from tests.fakes import OverlapGrader
+
+    data = write_csv(tmp_path / "d.csv", _multi_rows(), header=MULTI)
+    every = run_eval(data, grader=OverlapGrader())
+    first = run_eval(data, grader=OverlapGrader(), all_references=False)
+
+    assert (every.references, first.references) == ("all", "first")
+    assert every.macro_f1 == pytest.approx(1.0) and first.macro_f1 is not None
+    assert first.macro_f1 < 1.0
+    assert set(every.by_dataset) == {"beetle", "sb"}
+    assert every.by_dataset["beetle"]["n"] == 3
+    assert "refs      all reference answers" in format_report(every, as_json=False)
+    assert "  beetle: n 3" in format_report(every, as_json=False)
+
+
+def test_a_reference_answers_cell_that_is_not_a_json_list_names_the_line(tmp_path: Path) -> None:
+    rows = [["t", "q", "r", "a", 1, 1, "['single quotes']"]]
+    with pytest.raises(EvalError, match=r"d\.csv:2: reference_answers must be a JSON list"):
+        run_eval(write_csv(tmp_path / "d.csv", rows, header=MULTI), grader=EchoGrader())
+
+
+def test_exemplars_are_matched_by_question_text(tmp_path: Path) -> None:
+    from tests.fakes import OverlapGrader
+
+    examples = write_csv(
+        tmp_path / "train.csv",
+        [
+            ["t", "Q1 ", "r", "the bulb is broken so no light", 0, 1],
+            ["t", "q1", "r", "current flows round the loop", 1, 1],
+            ["t", "another question", "r", "x", 1, 1],
+        ],
+    )
+    data = write_csv(tmp_path / "d.csv", _multi_rows(), header=MULTI)
+    grader = OverlapGrader()
+    grader.embedder = FakeEmbedder()  # type: ignore[attr-defined]
+    report = run_eval(data, grader=grader, exemplars=examples)
+
+    assert report.exemplars == 2  # q1 has two; q2 and the unknown question none
+    assert report.exemplar_overlap == 1  # one graded answer is itself an example
+    assert "graded examples" in format_report(report, as_json=False)
+    assert report.to_dict()["exemplars_decided"] >= 0
+
+
+def test_eval_command_takes_first_reference_and_exemplars(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.cli import main
+    from app.grading import registry
+    from tests.fakes import OverlapGrader
+
+    registry.register("fake", lambda settings: OverlapGrader())
+    monkeypatch.chdir(tmp_path)
+    data = write_csv(tmp_path / "d.csv", _multi_rows(), header=MULTI)
+    assert main(["eval", str(data), "--grader", "fake", "--first-reference", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["references"] == "first"
+    assert main(["eval", str(data), "--grader", "fake", "--exemplars", "missing.csv"]) == 2
+    assert "cannot read missing.csv" in capsys.readouterr().err

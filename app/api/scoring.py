@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.api.errors import ApiError, describe_validation, error_body, validation_details
 from app.grading.base import Grade, Grader, GradingQuestion, UnknownGraderError
 from app.grading.graders import GraderPool
+from app.grading.references import decided_by_examples, decided_reference
 from app.material.bank import grading_question
-from app.models import Question
+from app.models import ExampleAnswer, Question
 from app.practice.errors import NotFoundError
 from app.practice.grades import check_answer_length
 from app.schemas import (
@@ -70,8 +71,22 @@ class BankQuestions:
         """The questions among `ids` that exist (retired ones included)."""
         if not ids:
             return {}
-        query = select(Question.id, Question.content_hash).where(Question.id.in_(ids))
-        hashes = {qid: content_hash for qid, content_hash in session.execute(query)}
+        # Graded examples added since (an override) change what the grader sees, not the hash.
+        examples = (
+            select(func.count(ExampleAnswer.id), func.max(ExampleAnswer.id))
+            .where(ExampleAnswer.question_id == Question.id)
+            .correlate(Question)
+        )
+        query = select(
+            Question.id,
+            Question.content_hash,
+            examples.with_only_columns(func.count(ExampleAnswer.id)).scalar_subquery(),
+            examples.with_only_columns(func.max(ExampleAnswer.id)).scalar_subquery(),
+        ).where(Question.id.in_(ids))
+        hashes = {
+            qid: f"{content_hash}:{count}:{last}"
+            for qid, content_hash, count, last in session.execute(query)
+        }
         found: dict[int, GradingQuestion] = {}
         with self._lock:
             for qid, content_hash in hashes.items():
@@ -84,7 +99,7 @@ class BankQuestions:
             rows = session.scalars(
                 select(Question)
                 .where(Question.id.in_(missing))
-                .options(selectinload(Question.key_points))
+                .options(selectinload(Question.key_points), selectinload(Question.example_answers))
             )
             loaded = {q.id: grading_question(q) for q in rows}
             with self._lock:
@@ -132,6 +147,8 @@ def grade_response(grade: Grade, *, question_id: int | None = None) -> ScoreResp
         fallback=grade.fallback,
         fallback_reason=grade.fallback_reason,
         usage=grade.usage,
+        reference=decided_reference(grade.details),
+        decided_by_examples=decided_by_examples(grade.details),
         question_id=question_id,
     )
 
@@ -276,6 +293,7 @@ def _question_of(
             question=request.question,
             reference_answer=request.reference_answer,
             key_points=tuple(request.key_points or ()),
+            reference_answers=tuple(request.reference_answers or ()),
         )
     question = bank.get(request.question_id)
     if question is None:

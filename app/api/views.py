@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.grading.references import decided_by_examples, decided_reference
 from app.material.bank import PartGroup, QuestionView
 from app.models import Answer, Grade, PracticeSession
 from app.practice.grades import GradeView
@@ -58,6 +59,8 @@ def stored_grade(grade: Grade) -> StoredGradeOut:
         fallback=view.fallback,
         fallback_reason=view.fallback_reason,
         usage=view.usage,
+        reference=decided_reference(view.details),
+        decided_by_examples=decided_by_examples(view.details),
     )
 
 

@@ -238,3 +238,13 @@ def with_references(grader: Grader, settings: Settings) -> Grader:
     if isinstance(grader, ReferenceGrader):
         return grader
     return ReferenceGrader.from_settings(grader, settings)
+
+
+def decided_reference(details: dict[str, Any]) -> int:
+    """Index of the reference answer that decided a grade (0 when there was one)."""
+    return int((details.get("references") or {}).get("decided_by", 0))
+
+
+def decided_by_examples(details: dict[str, Any]) -> bool:
+    """True when graded example answers changed a grade's verdict."""
+    return bool((details.get("exemplars") or {}).get("decided", False))

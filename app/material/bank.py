@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.grading.base import GradingQuestion
+from app.grading.base import Exemplar, ExemplarSource, GradingQuestion
 from app.models import Part, Question, SourceFile, Topic
 
 
@@ -159,12 +159,17 @@ def get_question(*, session: Session, question_id: int) -> Question | None:
 
 
 def grading_question(question: Question) -> GradingQuestion:
-    """The grader's view of a stored question."""
+    """The grader's view of a stored question: its references, key points and graded examples."""
     return GradingQuestion(
         question=question.text,
         reference_answer=question.reference_answer,
         key_points=tuple(point.display for point in question.key_points),
         content_hash=question.content_hash,
+        reference_answers=tuple(question.reference_answers),
+        exemplars=tuple(
+            Exemplar(text=e.text, score=e.score, source=cast(ExemplarSource, e.source))
+            for e in question.example_answers
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from app.grading.key_points import extract_key_points
 from app.material.notes import ParsedNotes, ParsedQuestion, question_key
 from app.material.parser import parse_notes, read_notes_file
 from app.models import (
+    ExampleAnswer,
     KeyPoint,
     Part,
     Question,
@@ -66,7 +67,7 @@ def import_parsed_notes(*, session: Session, notes: ParsedNotes) -> ImportReport
         for q in session.scalars(
             select(Question)
             .where(Question.source_file_id == source.id)
-            .options(selectinload(Question.key_points))
+            .options(selectinload(Question.key_points), selectinload(Question.example_answers))
         )
     }
     counts: Counter[str] = Counter()
@@ -148,7 +149,18 @@ def _apply(
     question.reference_answer = parsed.answer
     question.content_hash = parsed.content_hash
     question.follow_up = parsed.follow_up
+    question.alternative_answers = list(parsed.alternatives)
     _replace_key_points(session, question, extract_key_points(parsed.answer))
+    _replace_notes_examples(question, parsed)
+
+
+def _replace_notes_examples(question: Question, parsed: ParsedQuestion) -> None:
+    """The notes' own graded examples follow the notes; reviewed and overridden ones stay."""
+    kept = [e for e in question.example_answers if e.source != "notes"]
+    question.example_answers = [
+        *kept,
+        *(ExampleAnswer(text=e.text, score=e.score, source="notes") for e in parsed.examples),
+    ]
 
 
 def _refresh_key_points(session: Session, question: Question) -> None:

@@ -17,6 +17,43 @@ class NotesError(ValueError):
         self.message = message
 
 
+# Grades an example answer may carry in notes, on the 0-100 scale of every grader.
+EXAMPLE_GRADES = {
+    "strong": 100.0,
+    "good": 100.0,
+    "correct": 100.0,
+    "partial": 50.0,
+    "weak": 0.0,
+    "wrong": 0.0,
+    "incorrect": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class ParsedExample:
+    """A graded example answer given in the notes: `Example answer (weak): "..."`."""
+
+    text: str
+    score: float
+
+
+def example_score(grade: object) -> float | None:
+    """The 0-100 score of a grade written in notes (strong/partial/weak or a number), or None."""
+    if isinstance(grade, bool):
+        return None
+    if isinstance(grade, int | float):
+        value = float(grade)
+    else:
+        text = str(grade).strip().lower()
+        if text in EXAMPLE_GRADES:
+            return EXAMPLE_GRADES[text]
+        try:
+            value = float(text.removesuffix("/100").removesuffix("%"))
+        except ValueError:
+            return None
+    return value if 0 <= value <= 100 else None
+
+
 @dataclass(frozen=True)
 class ParsedQuestion:
     """One interviewer question with its reference answer and where it sits in the notes."""
@@ -29,13 +66,20 @@ class ParsedQuestion:
     answer: str
     line: int
     follow_up: bool = False
+    alternatives: tuple[str, ...] = ()
+    examples: tuple[ParsedExample, ...] = ()
 
     @property
     def content_hash(self) -> str:
         """A hash of everything that defines the question's content."""
-        blob = "\x1f".join(
-            [self.part_title, self.topic_title, self.question, self.answer, str(self.follow_up)]
-        )
+        fields = [self.part_title, self.topic_title, self.question, self.answer]
+        fields.append(str(self.follow_up))
+        # Only when present, so notes without them keep the hash (and version) they had.
+        if self.alternatives:
+            fields += ["alternatives", *self.alternatives]
+        if self.examples:
+            fields += ["examples", *(f"{e.score:g}:{e.text}" for e in self.examples)]
+        blob = "\x1f".join(fields)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

@@ -7,7 +7,14 @@ from typing import Any
 
 import yaml
 
-from app.material.notes import NotesError, ParsedNotes, ParsedQuestion
+from app.material.notes import (
+    EXAMPLE_GRADES,
+    NotesError,
+    ParsedExample,
+    ParsedNotes,
+    ParsedQuestion,
+    example_score,
+)
 
 _PART_PREFIX = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
 _TOPIC_PREFIX = re.compile(r"^(?P<number>\d+)[.)]\s+(?P<title>\S.*)$")
@@ -57,11 +64,47 @@ def parse_structured_notes(text: str, *, source: str, fmt: str) -> ParsedNotes:
                 answer=str(item["answer"]).strip(),
                 line=line,
                 follow_up=bool(item.get("follow_up", False)),
+                alternatives=_alternatives(item, source=source, line=line),
+                examples=_examples(item, source=source, line=line),
             )
         )
     if not questions:
         raise NotesError(source, 1, "no questions found: the list is empty")
     return ParsedNotes(source=source, format=fmt, questions=questions)
+
+
+def _alternatives(item: dict[str, Any], *, source: str, line: int) -> tuple[str, ...]:
+    """Other accepted answers: `alternatives:` (or `alternative_answers:`), a list of strings."""
+    value = item.get("alternatives", item.get("alternative_answers"))
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise NotesError(source, line, "'alternatives' must be a list of answers (strings)")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _examples(item: dict[str, Any], *, source: str, line: int) -> tuple[ParsedExample, ...]:
+    """Graded examples: `examples:`, a list of {answer: ..., grade: strong/partial/weak/0-100}."""
+    value = item.get("examples")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise NotesError(source, line, "'examples' must be a list of {answer, grade}")
+    examples = []
+    for entry in value:
+        text = entry.get("answer") if isinstance(entry, dict) else None
+        score = example_score(entry.get("grade")) if isinstance(entry, dict) else None
+        if not isinstance(text, str) or not text.strip() or score is None:
+            grades = ", ".join(EXAMPLE_GRADES)
+            raise NotesError(
+                source,
+                line,
+                f"each example needs an 'answer' and a 'grade' ({grades} or a score 0-100)",
+            )
+        examples.append(ParsedExample(text=text.strip(), score=score))
+    return tuple(examples)
 
 
 def _mapping_value(node: yaml.MappingNode, key: str) -> yaml.Node | None:

@@ -6,7 +6,14 @@ import re
 from dataclasses import dataclass, field
 
 from app.grading.text import split_glued_headings
-from app.material.notes import NotesError, ParsedNotes, ParsedQuestion
+from app.material.notes import (
+    EXAMPLE_GRADES,
+    NotesError,
+    ParsedExample,
+    ParsedNotes,
+    ParsedQuestion,
+    example_score,
+)
 
 _PART = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
 _TOPIC = re.compile(r"^(?P<number>\d+)[.)]\s+(?P<title>\S.*)$")
@@ -14,6 +21,15 @@ _QUESTION = re.compile(
     r"^Interviewer\s*(?:\((?P<note>[^)]*)\))?\s*:\s*(?P<text>.*)$", re.IGNORECASE
 )
 _ANSWER = re.compile(r"^(?:Your\s+)?Answer\s*:\s*(?P<text>.*)$", re.IGNORECASE)
+# "Your Answer (alternative): ..." — another answer the notes accept.
+_ALTERNATIVE = re.compile(
+    r"^(?:Your\s+)?Answer\s*\(\s*(?:alternative|alt\.?|also)\s*\)\s*:\s*(?P<text>.*)$",
+    re.IGNORECASE,
+)
+# "Example answer (weak): ..." — a graded example: strong / partial / weak, or a 0-100 score.
+_EXAMPLE = re.compile(
+    r"^Example\s+answer\s*\(\s*(?P<grade>[^)]*?)\s*\)\s*:\s*(?P<text>.*)$", re.IGNORECASE
+)
 # Markdown decoration around the same grammar: headings, bold/italic labels, quote markers.
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _MD_EMPHASIS = re.compile(r"^(\*\*|__|\*|_)(?P<label>[^*_]+?:)\1\s*")
@@ -44,6 +60,19 @@ def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> Parse
             builder.start_question(question["text"], number, follow_up="follow" in note)
         elif (answer := _ANSWER.match(line)) and builder.in_part:
             builder.start_answer(answer["text"], number)
+        elif (alternative := _ALTERNATIVE.match(line)) and builder.in_part:
+            builder.start_extra(alternative["text"], number, score=None)
+        elif (example := _EXAMPLE.match(line)) and builder.in_part:
+            score = example_score(example["grade"])
+            if score is None:
+                grades = ", ".join(EXAMPLE_GRADES)
+                raise NotesError(
+                    source,
+                    number,
+                    f"example answer grade {example['grade']!r} is not one of {grades} "
+                    "or a score 0-100",
+                )
+            builder.start_extra(example["text"], number, score=score)
         elif (topic := _TOPIC.match(line)) and builder.in_part and _next_is_question(lines, index):
             builder.start_topic(int(topic["number"]), topic["title"].strip(), number)
         else:
@@ -110,6 +139,8 @@ class _Pending:
     follow_up: bool
     answer_lines: list[str] = field(default_factory=list)
     answer_line: int | None = None
+    # Alternatives (score None) and graded examples after the answer, each with its lines.
+    extras: list[tuple[float | None, int, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -154,8 +185,16 @@ class _Builder:
         self.pending.answer_line = line
         self.pending.answer_lines.append(text)
 
+    def start_extra(self, text: str, line: int, *, score: float | None) -> None:
+        what = "'Your Answer (alternative):'" if score is None else "'Example answer (...):'"
+        if self.pending is None or self.pending.answer_line is None:
+            raise NotesError(self.source, line, f"{what} before the question's 'Your Answer:'")
+        self.pending.extras.append((score, line, [text]))
+
     def add_line(self, text: str, line: int) -> None:
-        if self.pending is not None and self.pending.answer_line is not None:
+        if self.pending is not None and self.pending.extras:
+            self.pending.extras[-1][2].append(text)
+        elif self.pending is not None and self.pending.answer_line is not None:
             self.pending.answer_lines.append(text)
         elif self.pending is not None and text:
             # Text between the question and its answer continues the question.
@@ -180,6 +219,16 @@ class _Builder:
         if not answer:
             raise NotesError(self.source, pending.answer_line, "'Your Answer:' has no text")
         assert self.part is not None
+        alternatives: list[str] = []
+        examples: list[ParsedExample] = []
+        for score, extra_line, extra_lines in pending.extras:
+            extra = _join_answer(extra_lines)
+            if not extra:
+                raise NotesError(self.source, extra_line, "the line has no answer text")
+            if score is None:
+                alternatives.append(extra)
+            else:
+                examples.append(ParsedExample(text=extra, score=score))
         self.questions.append(
             ParsedQuestion(
                 part_number=self.part[0],
@@ -190,6 +239,8 @@ class _Builder:
                 answer=answer,
                 line=pending.line,
                 follow_up=pending.follow_up,
+                alternatives=tuple(alternatives),
+                examples=tuple(examples),
             )
         )
 
