@@ -215,10 +215,11 @@ def test_eval_command_takes_first_reference_and_exemplars(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.cli import main
-    from app.grading import registry
     from tests.fakes import OverlapGrader
 
-    registry.register("fake", lambda settings: OverlapGrader())
+    monkeypatch.setattr(
+        "app.grading.registry.create_grader", lambda name, settings: OverlapGrader()
+    )
     monkeypatch.chdir(tmp_path)
     data = write_csv(tmp_path / "d.csv", _multi_rows(), header=MULTI)
     assert main(["eval", str(data), "--grader", "fake", "--first-reference", "--json"]) == 0
