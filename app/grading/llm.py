@@ -281,8 +281,8 @@ class LLMGrader:
         feedback = compose_feedback(results)
         if unverified:
             feedback = (
-                f"{feedback} ({_count(len(unverified), 'point')} the grader called covered "
-                "had no quote from your answer and did not count.)"
+                f"{feedback}\n{_count(len(unverified), 'point')} the grader called covered "
+                "had no quote from your answer and did not count."
             ).strip()
         return Grade(
             score=score,

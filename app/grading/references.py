@@ -149,8 +149,9 @@ class ReferenceGrader:
         feedback = best.feedback
         if decided and plan.neighbours:
             closest = plan.neighbours[0].exemplar
+            # One line of its own: the card shows feedback line by line.
             feedback = (
-                f"{feedback} Graded examples of this question decided the verdict: the closest "
+                f"{feedback}\nGraded examples of this question decided the verdict: the closest "
                 f"one was graded {closest.verdict.replace('_', ' ')} ({closest.score:.0f})."
             ).strip()
         return dataclasses.replace(
