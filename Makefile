@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck install chromium bench clean
+.PHONY: run test test-postgres lint typecheck install chromium bench bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,16 @@ typecheck: $(STAMP)
 test: $(STAMP) chromium lint
 	$(BIN)/python -m pytest
 
+# The whole suite again on a throw-away PostgreSQL 15 server (installed if missing).
+test-postgres: $(STAMP) chromium
+	scripts/with-postgres.sh $(BIN)/python -m pytest
+
 bench: $(STAMP)
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/api.py
+
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

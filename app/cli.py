@@ -5,24 +5,52 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from app.config import Settings
+from app.grading.base import UnknownGraderError
+from app.grading.registry import GraderFactory
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+def main(
+    argv: Sequence[str] | None = None, *, graders: Mapping[str, GraderFactory] | None = None
+) -> int:
+    """Run the command line; returns the exit status.
+
+    `graders` adds grader factories by name for `serve` and `worker` (as `create_app` takes them).
+    """
     parser = _build_parser()
     args = parser.parse_args(argv)
+    args.graders = graders
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
     try:
-        status: int = args.handler(args, Settings())
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: {settings_problem(exc)}", file=sys.stderr)
+        return 2
+    try:
+        status: int = args.handler(args, settings)
     except KeyboardInterrupt:
         return 130
+    except UnknownGraderError as exc:
+        print(f"error: invalid settings — GRADER: {exc}", file=sys.stderr)
+        return 2
     return status
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """Which settings are wrong and why, by their environment variable names."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error.get("loc", ())).upper() or "settings"
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{name}: {message}")
+    return "invalid settings — " + "; ".join(problems)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -35,6 +63,15 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default: HOST setting, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: PORT setting, 8000)")
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="grade queued answers (for GRADING_WORKERS=0 servers or more capacity)"
+    )
+    worker.add_argument(
+        "--threads", type=int, default=1, help="grading threads in this process (default 1)"
+    )
+    worker.add_argument("--drain", action="store_true", help="grade what is queued now, then exit")
+    worker.set_defaults(handler=_worker)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(title="db commands", metavar="COMMAND")
@@ -99,11 +136,42 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # The app's lifespan migrates and seeds before the first request; a broken database
     # stops the server there.
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, graders=args.graders),
         host=args.host or settings.host,
         port=args.port or settings.port,
         proxy_headers=True,
     )
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+    import signal
+    import threading
+
+    from app.grading.graders import GraderPool
+    from app.practice.workers import GradingWorkers, drain_queue
+    from app.startup import open_database
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    database = open_database(settings)
+    graders = GraderPool(settings, args.graders)
+    if args.drain:
+        taken = drain_queue(database=database, graders=graders, settings=settings)
+        print(f"graded {taken} queued answers")
+        database.dispose()
+        return 0
+    workers = GradingWorkers(
+        database=database, graders=graders, settings=settings, threads=max(1, args.threads)
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    workers.start()
+    print(f"grading worker {workers.name} running with {workers.threads} thread(s)", flush=True)
+    stop.wait()
+    workers.stop()
+    database.dispose()
     return 0
 
 

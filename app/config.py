@@ -3,9 +3,14 @@
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
 
 class Settings(BaseSettings):
@@ -43,6 +48,59 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=256, description="Most items in one batch score request.")
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
+    grading_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Grading worker threads inside the server; 0 when `mock-interview worker` "
+        "processes do the grading.",
+    )
+    grading_queue_limit: int = Field(
+        default=200,
+        ge=1,
+        description="Answers waiting for grading beyond which the API stops waiting for grades "
+        "(202 with the queue position) and stateless scoring answers 429.",
+    )
+    grading_lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a claimed grading job stays claimed without a heartbeat; a job "
+        "left by a crashed worker is claimed again after it.",
+    )
+    grading_max_attempts: int = Field(
+        default=3, ge=1, description="Tries per answer before its grading is marked failed."
+    )
+    score_max_in_flight: int = Field(
+        default=8,
+        ge=1,
+        description="Stateless /score requests graded at once per process; more get 429.",
+    )
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http(s) URL with a host")
+        return url
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"{url!r} is not a database URL") from None
+        if backend not in SUPPORTED_DATABASES:
+            raise ValueError(
+                f"{make_url(url)!r} is not supported: use sqlite:///PATH or "
+                "postgresql+psycopg://USER:PASSWORD@HOST/DB"
+            )
+        return url
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Database
 from app.grading.graders import GraderPool
+from app.practice.workers import GradingEvents
 
 
 async def get_database(request: Request) -> Database:
@@ -19,10 +20,18 @@ async def get_database(request: Request) -> Database:
     return database
 
 
+# Methods that only read: their transactions stay deferred, so on SQLite they run beside a
+# writer instead of queueing for the write lock.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_db_session(request: Request) -> Iterator[Session]:
-    """A session per request: committed when the handler succeeds, rolled back on error."""
+    """The request's unit of work: committed when the handler succeeds, rolled back on error.
+
+    Services only flush; this is where a request's writes become durable.
+    """
     database: Database = request.app.state.database
-    with database.session() as session:
+    with database.session(write=request.method not in READ_METHODS) as session:
         yield session
 
 
@@ -30,6 +39,12 @@ async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+async def get_grading_events(request: Request) -> GradingEvents:
+    """Where requests wait for grades this process's workers finish."""
+    events: GradingEvents = request.app.state.grading_events
+    return events
 
 
 async def get_graders(request: Request) -> GraderPool:
@@ -44,3 +59,4 @@ DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
 AppDatabase = Annotated[Database, Depends(get_database)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Graders = Annotated[GraderPool, Depends(get_graders)]
+GradingEventsDep = Annotated[GradingEvents, Depends(get_grading_events)]

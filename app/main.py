@@ -8,14 +8,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import event
 
 from app import PROJECT_ROOT, __version__
 from app.api.router import install_error_handlers
 from app.api.router import router as api_router
+from app.api.scoring import ScoringGate
 from app.config import Settings
 from app.grading.graders import GraderPool
 from app.grading.registry import GraderFactory, grader_factories, grader_names
 from app.health import router as health_router
+from app.practice.workers import GradingEvents, GradingWorkers
 from app.startup import open_database
 from app.web.pages import router as pages_router
 from app.web.security import SecurityHeadersMiddleware
@@ -26,25 +29,39 @@ log = logging.getLogger(__name__)
 def create_app(
     settings: Settings | None = None, graders: Mapping[str, GraderFactory] | None = None
 ) -> FastAPI:
-    """Build the app; the lifespan opens the database (migrated, seeded) and warms the grader.
+    """Build the app; the lifespan opens the database (migrated, seeded), warms the grader and
+    starts the grading workers.
 
     `graders` adds grader factories by name to the built-in ones, for this app only.
+    UnknownGraderError when GRADER names none of them.
     """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.database = open_database(settings)
-        app.state.graders = GraderPool(settings, graders)
+        database = app.state.database = open_database(settings)
+        pool: GraderPool = app.state.graders
         if settings.embedding_warmup:
             try:
-                app.state.graders.warm_up()
+                pool.warm_up()
             except Exception:  # a broken grader must not stop the bank from being served
                 log.exception("could not start grader %r", settings.grader)
+        events = app.state.grading_events = GradingEvents()
+        workers = app.state.grading_workers = GradingWorkers(
+            database=database,
+            graders=pool,
+            settings=settings,
+            threads=settings.grading_workers,
+            events=events,
+        )
+        event.listen(database.sessionmaker, "after_commit", workers.on_commit)
+        app.state.scoring_gate = ScoringGate(settings.score_max_in_flight)
+        workers.start()
         try:
             yield
         finally:
-            app.state.database.dispose()
+            workers.stop()
+            database.dispose()
 
     app = FastAPI(
         title="mock-interview",
@@ -53,6 +70,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Built here, not in the lifespan: an unknown GRADER stops the app before it serves.
+    app.state.graders = GraderPool(settings, graders)
     app.state.grader_names = grader_names(grader_factories(graders))
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(health_router)

@@ -17,6 +17,12 @@ NAMING_CONVENTION = {
 }
 
 
+GRADING_PENDING = "pending"
+GRADING_RUNNING = "running"
+GRADING_DONE = "done"
+GRADING_FAILED = "failed"
+
+
 def utcnow() -> datetime:
     """The current time in UTC (stored naive, as SQLite has no time zones)."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -241,6 +247,16 @@ class Answer(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     time_taken_ms: Mapped[int | None]
+    # A repeated submit with the same key returns this answer instead of storing another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # The grading queue lives on the answer: workers claim pending rows, grade them with no
+    # transaction open, and store the grade; a crashed worker's claim runs out with its lease.
+    grader: Mapped[str | None] = mapped_column(String(50))
+    grading_state: Mapped[str] = mapped_column(
+        String(20), default=GRADING_PENDING, server_default=GRADING_PENDING, index=True
+    )
+    grading_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    grading_lease_until: Mapped[datetime | None]
     grading_error: Mapped[str | None] = mapped_column(Text)
 
     question: Mapped[Question] = relationship()
@@ -286,6 +302,15 @@ class Review(Base):
     repetitions: Mapped[int] = mapped_column(default=0)
     last_score: Mapped[float | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Heartbeat(Base):
+    """The last time a process wrote here: the health check's write probe, workers' liveness."""
+
+    __tablename__ = "heartbeat"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiKey(Base):

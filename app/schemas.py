@@ -352,6 +352,11 @@ class AnswerCreate(BaseModel):
     answer: Text = Field(description="At most 20,000 characters (else 413).")
     time_taken_ms: Int | None = Field(default=None, ge=0, le=86_400_000)
     grader: GraderName | None = None
+    wait: bool = Field(
+        default=False,
+        description="Wait for the grade (201 with it) instead of answering at once with the "
+        "grading state (202). Not when the queue is over GRADING_QUEUE_LIMIT: then 202.",
+    )
 
 
 class StoredGradeOut(GradeOut):
@@ -359,6 +364,24 @@ class StoredGradeOut(GradeOut):
 
     id: int
     created_at: UtcDatetime
+
+
+GradingState = Literal["pending", "running", "done", "failed"]
+
+
+class GradingOut(BaseModel):
+    """Where an answer's grading stands in the queue."""
+
+    state: GradingState = Field(description="pending, running, done or failed.")
+    attempts: int = Field(description="Tries so far (a failed grader is tried again).")
+    error: str | None = Field(description="The last grader error, if any.")
+    queue_position: int | None = Field(
+        description="While pending: 1 when this answer is the next one a worker takes."
+    )
+    stalled: bool = Field(
+        description="Running, but its worker stopped reporting: POST .../grade to retry."
+    )
+    poll: str = Field(description="GET this (add ?wait=SECONDS to long-poll) for the grade.")
 
 
 class AnswerOut(BaseModel):
@@ -373,6 +396,7 @@ class AnswerOut(BaseModel):
     created_at: UtcDatetime
     time_taken_ms: int | None
     grading_error: str | None
+    grading: GradingOut
     grade: StoredGradeOut | None = Field(description="The latest grade.")
     grades: list[StoredGradeOut]
 
@@ -403,10 +427,11 @@ class SessionOut(BaseModel):
 
 
 class AnswerResult(BaseModel):
-    """The stored answer, its grade (null if grading failed), and the session's next turn."""
+    """The stored answer, its grade (null until graded), and the session's next turn."""
 
     answer: AnswerOut
     grade: StoredGradeOut | None
+    grading: GradingOut
     next_item_id: int | None
     session_finished: bool
 

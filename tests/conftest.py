@@ -1,13 +1,21 @@
-"""Shared fixtures: a fresh SQLite file and app per test, with fake graders injected."""
+"""Shared fixtures: a fresh database and app per test, with fake graders injected.
+
+The database is a SQLite file under tmp_path; with TEST_DATABASE_URL set to a PostgreSQL
+server (as `.ci/run` does in its second pass) it is a new database on that server instead.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.db import Database
@@ -19,12 +27,40 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DAY1 = Path(__file__).resolve().parents[1] / "app" / "material" / "default" / "day1.txt"
 
 
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None
+
+
+def on_postgres() -> bool:
+    """True when this run's databases are on PostgreSQL."""
+    return POSTGRES_URL is not None
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for one test: its own SQLite file, the fake grader, no model warm-up."""
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of this test's own: a SQLite file, or a PostgreSQL database."""
+    if POSTGRES_URL is None:
+        yield f"sqlite:///{tmp_path / 'data' / 'mock_interview.db'}"
+        return
+    server = make_url(POSTGRES_URL)
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for one test: its own database, the fake grader, no model warm-up."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "data",
+        database_url=database_url,
         grader="fake",
         embedding_warmup=False,
     )

@@ -52,7 +52,7 @@ def test_answer_is_stored_graded_and_returned(client: TestClient) -> None:
     question = client.get(f"{API}/questions/{first['question_id']}").json()
     response = client.post(
         f"{API}/sessions/{session['id']}/answers",
-        json={"answer": question["reference_answer"], "time_taken_ms": 1234},
+        json={"answer": question["reference_answer"], "time_taken_ms": 1234, "wait": True},
     )
     assert response.status_code == 201
     body = response.json()
@@ -61,6 +61,7 @@ def test_answer_is_stored_graded_and_returned(client: TestClient) -> None:
     assert answer["text"] == question["reference_answer"] and answer["time_taken_ms"] == 1234
     assert grade["grader"] == "fake-overlap" and grade["verdict"] == "correct"
     assert answer["grade"] == grade and answer["grades"] == [grade]
+    assert body["grading"]["state"] == "done" and body["grading"]["attempts"] == 1
     assert body["next_item_id"] == second["id"] and body["session_finished"] is False
 
     assert client.get(f"{API}/answers/{answer['id']}").json() == answer
@@ -75,22 +76,53 @@ def test_answer_is_stored_graded_and_returned(client: TestClient) -> None:
     ).json()
     assert last["session_finished"] is True and last["next_item_id"] is None
     finished = client.get(f"{API}/sessions/{session['id']}").json()
-    assert finished["finished_at"] is not None and finished["average"] is not None
+    assert finished["finished_at"] is not None
     done = client.post(f"{API}/sessions/{session['id']}/answers", json={"answer": "more"})
     assert done.status_code == 409 and done.json()["error"]["code"] == "session_finished"
+
+
+def test_answer_comes_back_at_once_with_a_link_to_poll(client: TestClient) -> None:
+    session = _start(client, count=1)
+    response = client.post(f"{API}/sessions/{session['id']}/answers", json={"answer": "attention"})
+    # Accepted at once; graded by a worker. The link says where the grade will be.
+    assert response.status_code in (201, 202)
+    body = response.json()
+    poll = body["grading"]["poll"]
+    assert response.headers["location"] == poll == f"{API}/answers/{body['answer']['id']}"
+    if response.status_code == 202:
+        assert body["grade"] is None
+        assert body["grading"]["state"] in ("pending", "running")
+    polled = client.get(poll, params={"wait": 10}).json()
+    assert polled["grading"]["state"] == "done" and polled["grade"]["grader"] == "fake-overlap"
 
 
 def test_grader_failure_keeps_the_answer(client: TestClient) -> None:
     session = _start(client, count=1)
     response = client.post(
-        f"{API}/sessions/{session['id']}/answers", json={"answer": "kept", "grader": "failing"}
+        f"{API}/sessions/{session['id']}/answers",
+        json={"answer": "kept", "grader": "failing", "wait": True},
     )
-    assert response.status_code == 201
+    assert response.status_code == 202
     body = response.json()
     assert body["grade"] is None
+    assert body["grading"]["state"] == "failed" and body["grading"]["attempts"] == 3
     assert "GradingError" in body["answer"]["grading_error"]
     stored = client.get(f"{API}/answers/{body['answer']['id']}").json()
     assert stored["text"] == "kept" and stored["grade"] is None and stored["grading_error"]
+
+
+def test_a_repeated_idempotency_key_returns_the_first_answer(client: TestClient) -> None:
+    session = _start(client, count=2)
+    url = f"{API}/sessions/{session['id']}/answers"
+    key = {"Idempotency-Key": "retry-1"}
+    first = client.post(url, json={"answer": "once", "wait": True}, headers=key).json()
+    again = client.post(url, json={"answer": "once", "wait": True}, headers=key).json()
+    assert again["answer"]["id"] == first["answer"]["id"]
+    assert again["grade"] == first["grade"] and again["grade"] is not None
+    state = client.get(f"{API}/sessions/{session['id']}").json()
+    assert [item["answer_ids"] for item in state["items"]] == [[first["answer"]["id"]], []]
+    other = client.post(url, json={"answer": "twice"}, headers={"Idempotency-Key": "retry-2"})
+    assert other.json()["answer"]["id"] != first["answer"]["id"]
 
 
 def test_answer_errors(client: TestClient) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from tests.fakes import FAKE_GRADERS
 
 MATERIAL = Path(__file__).parent / "material"
 
@@ -88,3 +89,57 @@ def test_installed_entry_point_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Can you explain the Transformer architecture" in result.stdout
+
+
+def test_a_typo_in_the_grader_stops_the_start_with_a_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GRADER", "embeding")
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "GRADER" in err and "'embeding'" in err and "embedding" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("OPENAI_BASE_URL", "localhost:8080/v1"), ("DATABASE_URL", "mysql://db/x")],
+)
+def test_a_bad_url_stops_the_start_with_a_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert main(["worker", "--drain"]) == 2
+    err = capsys.readouterr().err
+    assert name in err and value in err
+
+
+def test_worker_drain_grades_what_is_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+
+    from app.config import Settings
+    from app.models import Answer, Question
+    from app.practice.grades import submit_answer
+    from app.practice.users import get_or_create_user
+    from app.startup import open_database
+
+    monkeypatch.setenv("GRADER", "fake")
+    database = open_database(Settings())
+    with database.session() as session:
+        question = session.scalar(select(Question))
+        assert question is not None
+        for text in ("one", "two"):
+            submit_answer(
+                session=session,
+                user=get_or_create_user(session=session),
+                question=question,
+                text=text,
+                max_chars=100,
+            )
+    assert main(["worker", "--drain"], graders=FAKE_GRADERS) == 0
+    assert "graded 2 queued answers" in capsys.readouterr().out
+    with database.session() as session:
+        states = session.scalars(select(Answer.grading_state)).all()
+    assert states == ["done", "done"]
+    database.dispose()

@@ -59,3 +59,18 @@ def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [name.upper() for name in Settings.model_fields if name.upper() not in readme]
     assert missing == []
+
+
+def test_compose_runs_the_app_on_postgres_once_it_is_healthy() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    postgres = compose["services"]["postgres"]
+    assert re.fullmatch(r"postgres:15(\.\d+)?", postgres["image"])
+    volume, mount = postgres["volumes"][0].split(":")
+    assert volume in compose["volumes"] and mount == "/var/lib/postgresql/data"
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    for name in ("app", "worker"):
+        service = compose["services"][name]
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        url = service["environment"]["DATABASE_URL"]
+        assert url.startswith("postgresql+psycopg://") and "@postgres:5432/" in url
+    assert compose["services"]["worker"]["command"][:2] == ["mock-interview", "worker"]

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup, Tag
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.config import Settings
+from app.grading.base import Grade, GradingQuestion
 from app.grading.feedback import follow_up_question
 from app.grading.key_points import label_and_text
 from app.main import create_app
-from app.models import Answer, Question
+from app.models import Answer, Question, utcnow
+from app.models import Grade as GradeRow
 from tests.fakes import FAKE_GRADERS, OverlapGrader
 
 HTMX = {"HX-Request": "true"}
 
 
-class LoadingGrader(OverlapGrader):
-    """The fake grader while its model is still loading: answers are graded in the background."""
+class GatedGrader(OverlapGrader):
+    """The fake grader, held back until the test opens its gate (a slow model or LLM)."""
 
-    def is_ready(self) -> bool:
-        """Never ready, so the page must not wait for it."""
-        return False
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def grade(self, question: GradingQuestion, answer: str) -> Grade:
+        """Grade once the gate is open."""
+        assert self.gate.wait(30), "the test never opened the gate"
+        return super().grade(question, answer)
+
+
+GATED = GatedGrader()
 
 
 def page_of(html: str) -> BeautifulSoup:
@@ -380,30 +392,110 @@ def test_grader_failure_keeps_the_answer_and_offers_a_retry(
 
 
 @pytest.fixture
-def loading_client(settings: Settings) -> Iterator[TestClient]:
-    """A client of an app whose grader is still loading its model."""
-    with TestClient(
-        create_app(
-            settings.model_copy(update={"grader": "loading"}),
-            graders={**FAKE_GRADERS, "loading": lambda settings: LoadingGrader()},
+def gated_app(settings: Settings) -> Iterator[FastAPI]:
+    """An app whose grader waits for the test to open its gate."""
+    GATED.gate.clear()
+    yield create_app(
+        settings.model_copy(update={"grader": "gated"}),
+        graders={**FAKE_GRADERS, "gated": lambda settings: GATED},
+    )
+    GATED.gate.set()
+
+
+def test_slow_grader_shows_a_grading_card_that_polls(gated_app: FastAPI) -> None:
+    with TestClient(gated_app) as client:
+        url = start(client, count="1")
+        status, fragment = submit(client, url, "attention", htmx=True)
+        assert status == 200
+        pending = one(fragment, "[data-testid=grade-pending]")
+        assert pending["hx-trigger"] == "every 1s"
+        assert one(fragment, "[data-testid=answer-text]").get_text() == "attention"
+        # Still grading: the poll answers with the grading card again.
+        again = page_of(client.get(str(pending["hx-get"]), headers=HTMX).text)
+        assert one(again, "[data-testid=grade-pending]")
+        GATED.gate.set()
+        polled = _poll_until_graded(client, str(pending["hx-get"]))
+        assert one(polled, "[data-testid=grade-card] [data-testid=score]").get_text()
+        # Without htmx the poll URL leads back to the question page.
+        plain = client.get(str(pending["hx-get"]), follow_redirects=False)
+        assert plain.status_code == 303 and plain.headers["location"] == url
+
+
+def _poll_until_graded(client: TestClient, poll: str) -> BeautifulSoup:
+    """Poll like the card does until it is no longer pending."""
+    for _ in range(100):
+        page = page_of(client.get(poll, headers=HTMX).text)
+        if not page.select("[data-testid=grade-pending]"):
+            return page
+        time.sleep(0.1)
+    raise AssertionError("the answer was never graded")
+
+
+def test_card_shows_the_queue_position_while_waiting(gated_app: FastAPI) -> None:
+    with TestClient(gated_app) as client:
+        urls = [start(client, count="1") for _ in range(3)]
+        fragments = [submit(client, url, f"answer {n}", htmx=True)[1] for n, url in enumerate(urls)]
+        # The first is with the (only) worker; the third waits behind the second.
+        third = one(fragments[2], "[data-testid=grade-pending]")
+        assert (
+            one(third, "[data-testid=queue-position]")
+            .get_text(strip=True)
+            .startswith("1 answer is ahead")
         )
-    ) as client:
-        yield client
+        GATED.gate.set()
+        for fragment in fragments:
+            poll = str(one(fragment, "[data-testid=grade-pending]")["hx-get"])
+            assert one(_poll_until_graded(client, poll), "[data-testid=score]")
 
 
-def test_slow_grader_shows_a_grading_card_that_polls(loading_client: TestClient) -> None:
-    url = start(loading_client, count="1")
-    status, fragment = submit(loading_client, url, "attention", htmx=True)
-    assert status == 200
-    pending = one(fragment, "[data-testid=grade-pending]")
-    assert pending["hx-trigger"] == "every 1s"
-    assert one(fragment, "[data-testid=answer-text]").get_text() == "attention"
-    # The background task has run by now; the next poll gets the grade card.
-    polled = page_of(loading_client.get(str(pending["hx-get"]), headers=HTMX).text)
-    assert one(polled, "[data-testid=grade-card] [data-testid=score]").get_text()
-    # Without htmx the poll URL leads back to the question page.
-    plain = loading_client.get(str(pending["hx-get"]), follow_redirects=False)
-    assert plain.status_code == 303 and plain.headers["location"] == url
+def test_a_form_posted_three_times_stores_one_answer(app: FastAPI, client: TestClient) -> None:
+    url = start(client, count="2")
+    action, hidden = answer_form(client, url)
+    responses = [
+        client.post(action, data={**hidden, "answer": "double click"}, headers=HTMX)
+        for _ in range(3)
+    ]
+    assert all(r.status_code == 200 for r in responses)
+    scores = {one(page_of(r.text), "[data-testid=score]").get_text() for r in responses}
+    assert len(scores) == 1
+    with app.state.database.session() as session:
+        assert len(session.scalars(select(Answer)).all()) == 1
+    # A new render of the form has a new key: answering again is a second attempt.
+    action, fresh = answer_form(client, f"{url}?retry=1")
+    assert fresh["idempotency_key"] != hidden["idempotency_key"]
+    client.post(action, data={**fresh, "answer": "second try"})
+    with app.state.database.session() as session:
+        assert len(session.scalars(select(Answer)).all()) == 2
+
+
+def test_a_stalled_grading_stops_polling_and_offers_a_retry(
+    app: FastAPI, client: TestClient
+) -> None:
+    url = start(client, count="1")
+    submit(client, url, "attention")
+    with app.state.database.session() as session:
+        (answer,) = session.scalars(select(Answer)).all()
+        # As a worker killed mid-grade leaves it: running, lease run out, no grade.
+        session.execute(delete(GradeRow))
+        answer.grading_state = "running"
+        answer.grading_attempts = 1
+        answer.grading_lease_until = utcnow() - timedelta(seconds=5)
+        answer_id = answer.id
+    app.state.grading_workers.stop()  # no worker to reclaim it in the meantime
+    page = page_of(client.get(url).text)
+    card = one(page, "[data-testid=grade-failed]")
+    assert "hx-trigger" not in card.attrs and not page.select("[hx-trigger]")
+    assert "stopped before it finished" in card.get_text()
+    retry = one(page, "[data-testid=retry-grading]").find_parent("form")
+    assert retry is not None and retry["action"] == f"/answers/{answer_id}/grade"
+    app.state.grading_workers.start()
+    response = client.post(str(retry["action"]), headers=HTMX)
+    assert response.status_code == 200
+    assert one(_poll_until_graded(client, f"/answers/{answer_id}/grade"), "[data-testid=score]")
+    with app.state.database.session() as session:
+        graded = session.get(Answer, answer_id)
+        assert graded is not None and graded.grading_state == "done"
+        assert len(graded.grades) == 1
 
 
 def test_answer_form_works_with_and_without_javascript(client: TestClient) -> None:

@@ -155,19 +155,15 @@ def grade_response(grade: Grade, *, question_id: int | None = None) -> ScoreResp
 
 def score_answer(
     *,
-    session: Session,
     graders: GraderPool,
-    questions: BankQuestions,
+    bank: dict[int, GradingQuestion],
     request: ScoreRequest,
     max_chars: int,
 ) -> ScoreResponse:
     """Grade one answer; NotFoundError, AnswerTooLongError, UnknownGraderError, or 503."""
     check_answer_length(request.answer, max_chars=max_chars)
     grader = grader_for(graders, request.grader)
-    ids = {request.question_id} if isinstance(request, ScoreByIdRequest) else set()
-    question_id, question = _question_of(
-        request=request, bank=questions.get_many(session=session, ids=ids)
-    )
+    question_id, question = _question_of(request=request, bank=bank)
     try:
         grade = grader.grade(question, request.answer)
     except Exception as exc:  # a grader failure is the server's problem, not the request's
@@ -176,15 +172,13 @@ def score_answer(
     return grade_response(grade, question_id=question_id)
 
 
-def score_batch(
-    *,
-    session: Session,
-    graders: GraderPool,
-    questions: BankQuestions,
-    items: Sequence[Any],
-    max_chars: int,
-) -> list[BatchResult]:
-    """Grade every valid item, one grade_batch call per grader; bad items get an error in place."""
+def bank_ids(requests: Sequence[ScoreRequest]) -> set[int]:
+    """Ids of the bank questions these requests grade against."""
+    return {r.question_id for r in requests if isinstance(r, ScoreByIdRequest)}
+
+
+def parse_batch(items: Sequence[Any]) -> tuple[dict[int, ScoreRequest], dict[int, ErrorBody]]:
+    """Each raw batch item validated: the requests, and errors in place of invalid ones."""
     parsed: dict[int, ScoreRequest] = {}
     errors: dict[int, ErrorBody] = {}
     for index, raw in enumerate(items):
@@ -196,10 +190,20 @@ def score_batch(
                 describe_validation(exc.errors()),
                 validation_details(exc.errors()),
             )
-    bank = questions.get_many(
-        session=session,
-        ids={r.question_id for r in parsed.values() if isinstance(r, ScoreByIdRequest)},
-    )
+    return parsed, errors
+
+
+def score_batch(
+    *,
+    graders: GraderPool,
+    bank: dict[int, GradingQuestion],
+    count: int,
+    parsed: dict[int, ScoreRequest],
+    errors: dict[int, ErrorBody],
+    max_chars: int,
+) -> list[BatchResult]:
+    """Grade every valid item, one grade_batch call per grader; bad items get an error in place."""
+    errors = dict(errors)
     # Grouped by grader object: two registered names may build graders of the same `name`.
     by_grader: dict[int, list[_Task]] = {}
     for index, request in parsed.items():
@@ -221,8 +225,28 @@ def score_batch(
                 grades[task.index] = grade_response(result, question_id=task.question_id)
     return [
         BatchResult(index=i, ok=i in grades, grade=grades.get(i), error=errors.get(i))
-        for i in range(len(items))
+        for i in range(count)
     ]
+
+
+class ScoringGate:
+    """At most `limit` stateless gradings at once in this process; callers over it get 429.
+
+    Grading holds a worker thread for its whole length (a hung LLM for its timeout); the gate
+    keeps the rest of the server's threads for pages and the API.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def try_enter(self) -> bool:
+        """Take a slot if one is free."""
+        return self._slots.acquire(blocking=False)
+
+    def leave(self) -> None:
+        """Give the slot back."""
+        self._slots.release()
 
 
 def _task(

@@ -8,9 +8,11 @@ from app.grading.references import decided_by_examples, decided_reference
 from app.material.bank import PartGroup, QuestionView
 from app.models import Answer, Grade, PracticeSession
 from app.practice.grades import GradeView
+from app.practice.grading_queue import GradingStatus
 from app.practice.sessions import item_prompt, next_item, summarize
 from app.schemas import (
     AnswerOut,
+    GradingOut,
     KeyPointOut,
     QuestionOut,
     SessionItemOut,
@@ -75,8 +77,20 @@ def _key_point(point: dict[str, Any]) -> KeyPointOut:
     )
 
 
-def answer_out(answer: Answer) -> AnswerOut:
-    """A stored answer with its grades."""
+def grading_out(answer: Answer, status: GradingStatus) -> GradingOut:
+    """Where an answer's grading stands, with the link to poll."""
+    return GradingOut(
+        state=status.state,  # type: ignore[arg-type]  # stored from the four states
+        attempts=status.attempts,
+        error=status.error,
+        queue_position=status.queue_position,
+        stalled=status.stalled,
+        poll=f"/api/v1/answers/{answer.id}",
+    )
+
+
+def answer_out(answer: Answer, status: GradingStatus) -> AnswerOut:
+    """A stored answer with its grades and grading state."""
     grades = [stored_grade(g) for g in answer.grades]
     item = answer.session_item
     return AnswerOut(
@@ -89,6 +103,7 @@ def answer_out(answer: Answer) -> AnswerOut:
         created_at=answer.created_at,
         time_taken_ms=answer.time_taken_ms,
         grading_error=answer.grading_error,
+        grading=grading_out(answer, status),
         grade=grades[-1] if grades else None,
         grades=grades,
     )

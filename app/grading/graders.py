@@ -6,7 +6,7 @@ import threading
 from collections.abc import Mapping
 
 from app.config import Settings
-from app.grading.base import Grader
+from app.grading.base import Grader, UnknownGraderError
 from app.grading.references import with_references
 from app.grading.registry import GraderFactory, create_grader, grader_factories, grader_names
 
@@ -25,6 +25,9 @@ class GraderPool:
         self.default_name = settings.grader
         self._graders: dict[str, Grader] = {}
         self._lock = threading.Lock()
+        # A typo in GRADER stops the start here, rather than failing every answer later.
+        if self.default_name not in self.names():
+            raise UnknownGraderError(self.default_name, self.names())
 
     def get(self, name: str | None = None) -> Grader:
         """The grader called `name` (default: the GRADER setting); UnknownGraderError if none."""

@@ -1,4 +1,4 @@
-"""Storing answers and their grades: the answer is committed before the grader runs."""
+"""Storing answers (queued for grading) and their grades."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.grading.base import Grade as GradeResult
-from app.grading.base import Grader
 from app.grading.key_points import label_and_text
-from app.material.bank import grading_question_for_turn
-from app.models import Answer, Grade, Question, SessionItem, User
+from app.models import GRADING_PENDING, Answer, Grade, Question, SessionItem, User
 from app.practice.errors import AnswerTooLongError
-from app.practice.reviews import record_review
 from app.practice.sessions import finish_if_done
+
+# Set on a session that queued an answer; the app wakes its workers once that session commits.
+ENQUEUED = "grading_enqueued"
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +93,10 @@ def store_answer(
     text: str,
     item: SessionItem | None = None,
     time_taken_ms: int | None = None,
+    grader: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Answer:
-    """Store an answer (flushed, not yet graded)."""
+    """Store an answer, queued for grading (flushed, not committed)."""
     answer = Answer(
         user_id=user.id,
         question=question,
@@ -100,33 +104,13 @@ def store_answer(
         session_item=item,
         text=text,
         time_taken_ms=time_taken_ms,
+        grader=grader,
+        grading_state=GRADING_PENDING,
+        idempotency_key=idempotency_key,
     )
     session.add(answer)
     session.flush()
     return answer
-
-
-def grade_answer(*, session: Session, answer: Answer, grader: Grader) -> Grade | None:
-    """Grade a stored answer and store the grade; on grader failure keep the error, return None."""
-    try:
-        item = answer.session_item
-        target = grading_question_for_turn(
-            answer.question,
-            prompt=item.prompt if item else None,
-            focus_point=item.focus_point if item else None,
-        )
-        result = grader.grade(target, answer.text)
-    except Exception as exc:  # the grader is not ours to trust: the answer must survive it
-        log.exception("grader %s failed on answer %s", grader.name, answer.id)
-        answer.grading_error = f"{type(exc).__name__}: {exc}"
-        session.flush()
-        return None
-    answer.grading_error = None
-    grade = store_grade(session=session, answer=answer, result=result)
-    record_review(
-        session=session, user_id=answer.user_id, question_id=answer.question_id, score=result.score
-    )
-    return grade
 
 
 def store_grade(*, session: Session, answer: Answer, result: GradeResult) -> Grade:
@@ -162,7 +146,20 @@ def store_grade(*, session: Session, answer: Answer, result: GradeResult) -> Gra
     return grade
 
 
-def save_answer(
+@dataclass(frozen=True)
+class Submission:
+    """A submitted answer; `repeated` when its idempotency key had been used already."""
+
+    answer: Answer
+    repeated: bool = False
+
+
+def answer_by_key(*, session: Session, key: str) -> Answer | None:
+    """The answer stored under an idempotency key, if any."""
+    return session.scalar(select(Answer).where(Answer.idempotency_key == key))
+
+
+def submit_answer(
     *,
     session: Session,
     user: User,
@@ -171,44 +168,37 @@ def save_answer(
     max_chars: int,
     item: SessionItem | None = None,
     time_taken_ms: int | None = None,
-) -> Answer:
-    """Check, store and commit an answer (finishing its session on the last turn)."""
+    grader: str | None = None,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """Check and store an answer and queue it for grading; a repeated key stores nothing.
+
+    Only flushes: the caller's unit of work commits, and the workers grade after that.
+    """
+    if idempotency_key:
+        first = answer_by_key(session=session, key=idempotency_key)
+        if first is not None:
+            return Submission(first, repeated=True)
     check_answer_length(text, max_chars=max_chars)
-    answer = store_answer(
-        session=session,
-        user=user,
-        question=question,
-        text=text,
-        item=item,
-        time_taken_ms=time_taken_ms,
-    )
+    try:
+        # A savepoint: two requests racing with one key must not fail the whole unit of work.
+        with session.begin_nested():
+            answer = store_answer(
+                session=session,
+                user=user,
+                question=question,
+                text=text,
+                item=item,
+                time_taken_ms=time_taken_ms,
+                grader=grader,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        first = answer_by_key(session=session, key=idempotency_key) if idempotency_key else None
+        if first is None:
+            raise
+        return Submission(first, repeated=True)
     if item is not None:
         finish_if_done(session=session, practice=item.session)
-    # The one place a service commits: the answer must be durable before a slow or
-    # failing grader runs, whatever happens to the rest of the request.
-    session.commit()
-    return answer
-
-
-def answer_and_grade(
-    *,
-    session: Session,
-    user: User,
-    question: Question,
-    text: str,
-    grader: Grader,
-    max_chars: int,
-    item: SessionItem | None = None,
-    time_taken_ms: int | None = None,
-) -> tuple[Answer, Grade | None]:
-    """Store the answer, commit it, then grade it: a grader failure never loses the answer."""
-    answer = save_answer(
-        session=session,
-        user=user,
-        question=question,
-        text=text,
-        max_chars=max_chars,
-        item=item,
-        time_taken_ms=time_taken_ms,
-    )
-    return answer, grade_answer(session=session, answer=answer, grader=grader)
+    session.info[ENQUEUED] = True
+    return Submission(answer)

@@ -86,8 +86,19 @@ def _order(
 
 
 def get_session(*, session: Session, session_id: int) -> PracticeSession:
-    """A session by id, or NotFoundError."""
-    practice = session.get(PracticeSession, session_id)
+    """A session by id with its turns, answers, grades and questions loaded; or NotFoundError."""
+    items = selectinload(PracticeSession.items)
+    practice = session.scalar(
+        select(PracticeSession)
+        .where(PracticeSession.id == session_id)
+        .options(
+            selectinload(PracticeSession.user),
+            items.selectinload(SessionItem.answers).selectinload(Answer.grades),
+            items.selectinload(SessionItem.question).selectinload(Question.topic),
+        )
+        # Pages poll this while a worker grades: read what is committed now, not a cached row.
+        .execution_options(populate_existing=True)
+    )
     if practice is None:
         raise NotFoundError(f"no session {session_id}")
     return practice

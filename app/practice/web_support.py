@@ -1,70 +1,24 @@
-"""What the web pages need beyond the practice services: answering, background grading, history."""
+"""What the web pages need beyond the practice services: answers by id, history."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from app.db import Database
-from app.grading.base import Grader
-from app.grading.graders import GraderPool
-from app.models import Answer, Grade, Question
+from app.models import Answer, Question
 from app.practice.errors import NotFoundError
-from app.practice.grades import grade_answer
 from app.practice.stats import question_averages
-
-log = logging.getLogger(__name__)
-
-# Graders that call a remote model: their answers are graded after the response is sent.
-REMOTE_GRADERS = frozenset({"llm", "hybrid"})
 
 
 def get_answer(*, session: Session, answer_id: int) -> Answer:
     """An answer by id, or NotFoundError."""
-    answer = session.get(Answer, answer_id)
+    answer = session.get(Answer, answer_id, populate_existing=True)
     if answer is None:
         raise NotFoundError(f"no answer {answer_id}")
     return answer
-
-
-def grades_slowly(graders: GraderPool) -> bool:
-    """True when the default grader should run after the response (remote, or still loading)."""
-    if graders.default_name in REMOTE_GRADERS:
-        return True
-    try:
-        return not graders.get().is_ready()
-    except Exception:  # a grader that cannot be built fails in the grading step, visibly
-        return False
-
-
-def grade_now(*, session: Session, answer: Answer, graders: GraderPool) -> Grade | None:
-    """Grade a stored answer with the default grader; a failure is kept on the answer."""
-    try:
-        grader: Grader = graders.get()
-    except Exception as exc:  # e.g. the LLM grader without an API key
-        log.exception("could not build grader %r", graders.default_name)
-        answer.grading_error = f"{type(exc).__name__}: {exc}"
-        session.flush()
-        return None
-    return grade_answer(session=session, answer=answer, grader=grader)
-
-
-def grade_in_background(*, database: Database, graders: GraderPool, answer_id: int) -> None:
-    """Grade an answer in its own unit of work (a BackgroundTask after the response)."""
-    with database.session() as session:
-        answer = session.get(Answer, answer_id)
-        if answer is not None and not answer.grades:
-            grade_now(session=session, answer=answer, graders=graders)
-
-
-def mark_regrading(*, session: Session, answer: Answer) -> None:
-    """Clear an answer's grading error before it is graded again."""
-    answer.grading_error = None
-    session.commit()
 
 
 @dataclass(frozen=True)
@@ -97,7 +51,11 @@ def practised_questions(*, session: Session, user_id: int) -> list[PractisedQues
     averages = question_averages(session=session, user_id=user_id)
     topics = {
         q.id: q.topic.title
-        for q in session.scalars(select(Question).where(Question.id.in_([r[0] for r in rows])))
+        for q in session.scalars(
+            select(Question)
+            .where(Question.id.in_([r[0] for r in rows]))
+            .options(selectinload(Question.topic))
+        )
     }
     return [
         PractisedQuestion(

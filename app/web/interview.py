@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import AppSettings, DbSession, Graders
+from app.deps import AppSettings, DbSession, GradingEventsDep
 from app.grading.feedback import follow_up_question
-from app.grading.graders import GraderPool
 from app.models import Answer, PracticeSession, SessionItem
 from app.practice.errors import NotFoundError, PracticeError
-from app.practice.grades import GradeView, save_answer
+from app.practice.grades import GradeView, submit_answer
+from app.practice.grading_queue import GradingStatus, grading_status, retry_grading
 from app.practice.sessions import (
     MAX_QUESTIONS,
     add_follow_up,
@@ -26,13 +28,7 @@ from app.practice.sessions import (
     summarize,
 )
 from app.practice.users import get_or_create_user
-from app.practice.web_support import (
-    get_answer,
-    grade_in_background,
-    grade_now,
-    grades_slowly,
-    mark_regrading,
-)
+from app.practice.web_support import get_answer
 from app.web.highlight import highlight_evidence
 from app.web.render import HtmlErrorRoute, error_status, is_htmx, render
 from app.web.start_form import parse_start_form
@@ -41,6 +37,10 @@ router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
 
 MAX_TIME_TAKEN_MS = 24 * 3600 * 1000
 FOLLOW_UP_CHOICES = 3
+# How long the page after a submit waits for the grade before showing the polling card;
+# the wait holds no thread and no connection.
+GRADE_WAIT_S = 3.0
+MAX_IDEMPOTENCY_KEY = 100
 
 
 def now_ms() -> int:
@@ -99,6 +99,7 @@ def _answer_context(
     *,
     answer: Answer | None,
     show_form: bool,
+    status: GradingStatus | None = None,
     text: str = "",
     error: str | None = None,
 ) -> dict[str, Any]:
@@ -111,6 +112,8 @@ def _answer_context(
         "text": text,
         "error": error,
         "shown_at": now_ms(),
+        # One key per rendered form: a double click or a resend stores the answer once.
+        "idempotency_key": uuid.uuid4().hex,
         "next_item": _next_turn(practice, item),
         "time_limit_s": (practice.config or {}).get("time_limit_s"),
     }
@@ -119,9 +122,11 @@ def _answer_context(
     grade = GradeView.of(answer.grades[-1]) if answer.grades else None
     numbered = list(enumerate(grade.key_points, start=1)) if grade else []
     followed = {child.prompt for child in practice.items if child.parent_item_id == item.id}
+    failed = status is not None and (status.state == "failed" or status.stalled)
     context.update(
-        state="graded" if grade else "failed" if answer.grading_error else "pending",
+        state="graded" if grade else "failed" if failed else "pending",
         grade=grade,
+        grading=status,
         covered=[(n, p) for n, p in numbered if p.get("status") in ("covered", "partial")],
         missed=[(n, p) for n, p in numbered if p.get("status") in ("missed", "contradicted")],
         highlighted=highlight_evidence(
@@ -134,6 +139,14 @@ def _answer_context(
         follow_up_limit=FOLLOW_UP_CHOICES,
     )
     return context
+
+
+def _graded_context(
+    session: Session, practice: PracticeSession, item: SessionItem, answer: Answer
+) -> dict[str, Any]:
+    """The answer area for a stored answer: its grade, or where its grading stands."""
+    status = None if answer.grades else grading_status(session=session, answer=answer)
+    return _answer_context(practice, item, answer=answer, show_form=False, status=status)
 
 
 def _turn_page(
@@ -169,14 +182,33 @@ def _load_turn(
 
 
 @router.get("/interviews/{session_id}/items/{item_id}", response_class=HTMLResponse)
-def show_turn(
-    request: Request, session_id: int, item_id: int, session: DbSession, retry: bool = False
+async def show_turn(
+    request: Request,
+    session_id: int,
+    item_id: int,
+    session: DbSession,
+    events: GradingEventsDep,
+    retry: bool = False,
+    wait_for: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    """A question of the interview: the answer form, or the latest answer's grade card."""
-    practice, item = _load_turn(session, session_id, item_id)
-    answer = item.answers[-1] if item.answers else None
-    context = _answer_context(practice, item, answer=answer, show_form=retry)
-    return _turn_page(request, practice, item, context)
+    """A question of the interview: the answer form, or the latest answer's grade card.
+
+    After a submit (`wait_for`), it first waits a moment for the grade, so a quick grader's
+    card comes with the page and a slow one's polls.
+    """
+    if wait_for is not None and not retry:
+        await events.wait(wait_for, GRADE_WAIT_S)
+
+    def page() -> HTMLResponse:
+        practice, item = _load_turn(session, session_id, item_id)
+        answer = item.answers[-1] if item.answers else None
+        if retry or answer is None:
+            context = _answer_context(practice, item, answer=answer, show_form=True)
+        else:
+            context = _graded_context(session, practice, item, answer)
+        return _turn_page(request, practice, item, context)
+
+    return await run_in_threadpool(page)
 
 
 def _time_taken(shown_at: str) -> int | None:
@@ -188,6 +220,11 @@ def _time_taken(shown_at: str) -> int | None:
     return taken if 0 <= taken <= MAX_TIME_TAKEN_MS else None
 
 
+def _graded_url(item: SessionItem, answer: Answer) -> str:
+    """The turn's page, told to wait for this answer's grade."""
+    return f"{item_url(item)}?wait_for={answer.id}"
+
+
 @router.post("/interviews/{session_id}/items/{item_id}/answers", response_class=HTMLResponse)
 def answer_turn(
     request: Request,
@@ -195,24 +232,24 @@ def answer_turn(
     item_id: int,
     session: DbSession,
     settings: AppSettings,
-    graders: Graders,
-    background: BackgroundTasks,
     answer: Annotated[str, Form()] = "",
     shown_at: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    """Store the answer, then show its grade card (or a grading card that polls for it)."""
+    idempotency_key: Annotated[str, Form(max_length=MAX_IDEMPOTENCY_KEY)] = "",
+) -> Response:
+    """Store the answer and queue it for grading, then go to the turn's page for the grade."""
     practice, item = _load_turn(session, session_id, item_id)
     try:
         if not answer.strip():
             raise PracticeError("Write an answer before submitting it.")
-        stored = save_answer(
+        submitted = submit_answer(
             session=session,
-            user=get_or_create_user(session=session),
+            user=practice.user,
             question=item.question,
             item=item,
             text=answer,
             max_chars=settings.max_answer_chars,
             time_taken_ms=_time_taken(shown_at) if shown_at else None,
+            idempotency_key=f"form:{idempotency_key}" if idempotency_key else None,
         )
     except PracticeError as exc:
         if isinstance(exc, NotFoundError):
@@ -225,37 +262,20 @@ def answer_turn(
             practice, item, answer=None, show_form=True, text=answer, error=message
         )
         return _turn_page(request, practice, item, context, status_code=status)
-    _grade(request, session=session, answer=stored, graders=graders, background=background)
-    context = _answer_context(practice, item, answer=stored, show_form=False)
-    return _turn_page(request, practice, item, context)
-
-
-def _grade(
-    request: Request,
-    *,
-    session: Session,
-    answer: Answer,
-    graders: GraderPool,
-    background: BackgroundTasks,
-) -> None:
-    """Grade now when the grader is quick; otherwise after the response, polled by the card."""
-    if grades_slowly(graders):
-        background.add_task(
-            grade_in_background,
-            database=request.app.state.database,
-            graders=graders,
-            answer_id=answer.id,
-        )
-    else:
-        grade_now(session=session, answer=answer, graders=graders)
+    stored = submitted.answer
+    turn = stored.session_item or item
+    # 303: the browser (and htmx) fetch the turn with GET, which waits for the grade after
+    # this request's transaction has committed and handed the answer to a worker.
+    return RedirectResponse(_graded_url(turn, stored), status_code=303)
 
 
 def _answer_turn(session: Session, answer_id: int) -> tuple[Answer, PracticeSession, SessionItem]:
     answer = get_answer(session=session, answer_id=answer_id)
-    item = answer.session_item
-    if item is None:
+    if answer.session_item_id is None:
         raise NotFoundError(f"answer {answer_id} was not given in an interview")
-    return answer, item.session, item
+    item_id = answer.session_item_id
+    practice = get_session(session=session, session_id=answer.session_item.session_id)  # type: ignore[union-attr]
+    return answer, practice, get_item(session=session, practice=practice, item_id=item_id)
 
 
 @router.get("/answers/{answer_id}/grade", response_class=HTMLResponse)
@@ -264,28 +284,17 @@ def poll_grade(request: Request, answer_id: int, session: DbSession) -> Response
     answer, practice, item = _answer_turn(session, answer_id)
     if not is_htmx(request):
         return RedirectResponse(item_url(item), status_code=303)
-    session.refresh(answer)
-    context = _answer_context(practice, item, answer=answer, show_form=False)
+    context = _graded_context(session, practice, item, answer)
     return _turn_page(request, practice, item, context)
 
 
 @router.post("/answers/{answer_id}/grade", response_class=HTMLResponse)
-def retry_grading(
-    request: Request,
-    answer_id: int,
-    session: DbSession,
-    graders: Graders,
-    background: BackgroundTasks,
-) -> Response:
-    """Grade a saved answer again after the grader failed."""
-    answer, practice, item = _answer_turn(session, answer_id)
-    if not answer.grades:
-        mark_regrading(session=session, answer=answer)
-        _grade(request, session=session, answer=answer, graders=graders, background=background)
-    if not is_htmx(request):
-        return RedirectResponse(item_url(item), status_code=303)
-    context = _answer_context(practice, item, answer=answer, show_form=False)
-    return _turn_page(request, practice, item, context)
+def retry_answer_grading(answer_id: int, session: DbSession, events: GradingEventsDep) -> Response:
+    """Queue a saved answer for grading again after its grading failed or stalled."""
+    answer, _practice, item = _answer_turn(session, answer_id)
+    if retry_grading(session=session, answer=answer):
+        events.forget(answer.id)
+    return RedirectResponse(_graded_url(item, answer), status_code=303)
 
 
 @router.post("/interviews/{session_id}/items/{item_id}/follow-ups")
