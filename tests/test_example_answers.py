@@ -14,9 +14,10 @@ from app.material.notes import NotesError
 from app.material.parser import parse_notes
 from app.models import ExampleAnswer, Question
 from app.practice.examples import ExampleError, confirm_grade, override_grade
-from app.practice.grades import answer_and_grade, store_answer
+from app.practice.grades import store_answer
 from app.practice.users import get_or_create_user
 from tests.fakes import OverlapGrader
+from tests.queue_helpers import answer_and_grade
 
 TEXT_NOTES = """\
 Part 1: Regularisation

@@ -1,18 +1,13 @@
 """Practice services: choosing questions, follow-ups graded on their point, summaries, reviews."""
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.grading.base import GradingError
-from app.models import Answer, Grade, Question, Review, Topic, utcnow
+from app.models import Answer, Question, Review, Topic, utcnow
 from app.practice.errors import AnswerTooLongError, PracticeError
-from app.practice.grades import submit_answer
-from app.practice.grading_queue import claim_job, complete_job, fail_job
 from app.practice.reviews import due_question_ids, record_review
 from app.practice.sessions import (
     SessionConfig,
@@ -23,22 +18,7 @@ from app.practice.sessions import (
 )
 from app.practice.users import get_or_create_user
 from tests.fakes import OverlapGrader
-
-
-def answer_and_grade(
-    *, session: Session, grader: OverlapGrader, **answer: Any
-) -> tuple[Answer, Grade | None]:
-    """Submit an answer and grade it at once in this session, the way a worker does."""
-    stored = submit_answer(session=session, **answer).answer
-    job = claim_job(session=session, lease_s=30, max_attempts=1)
-    assert job is not None and job.answer_id == stored.id
-    try:
-        result = grader.grade(job.question, job.text)
-    except GradingError as exc:
-        fail_job(session=session, job=job, error=f"{type(exc).__name__}: {exc}", max_attempts=1)
-        return stored, None
-    complete_job(session=session, job=job, result=result)
-    return stored, stored.grades[-1]
+from tests.queue_helpers import answer_and_grade
 
 
 def test_session_picks_count_questions_from_chosen_topics(database: Database) -> None:

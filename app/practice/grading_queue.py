@@ -104,13 +104,13 @@ def claim_jobs(
         answer.grading_attempts += 1
         answer.grading_lease_until = now + timedelta(seconds=lease_s)
     session.flush()
-    with_points = selectinload(Question.key_points)
+    with_points = selectinload(Question.key_points), selectinload(Question.example_answers)
     items = {
         item.id: item
         for item in session.scalars(
             select(SessionItem)
             .where(SessionItem.id.in_([a.session_item_id for a in answers if a.session_item_id]))
-            .options(selectinload(SessionItem.question).options(with_points))
+            .options(selectinload(SessionItem.question).options(*with_points))
         )
     }
     questions = {
@@ -118,7 +118,7 @@ def claim_jobs(
         for question in session.scalars(
             select(Question)
             .where(Question.id.in_([a.question_id for a in answers if not a.session_item_id]))
-            .options(with_points)
+            .options(*with_points)
         )
     }
     jobs = []
