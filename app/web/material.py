@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.deps import DbSession
 from app.material.bank import bank_outline
@@ -60,22 +61,31 @@ async def upload_material(
 ) -> HTMLResponse:
     """Import an uploaded notes file and show the importer's report, or why it failed."""
     name = PurePath(notes.filename or "").name
-    try:
-        if not name:
-            raise NotesError("upload", 0, "choose a notes file to upload")
-        raw = await notes.read(MAX_UPLOAD_BYTES + 1)
-        if len(raw) > MAX_UPLOAD_BYTES:
-            raise AnswerTooLongError(
-                f"{name} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
-            )
+    raw = await notes.read(MAX_UPLOAD_BYTES + 1) if name else b""
+
+    def work() -> HTMLResponse:
+        # In a worker thread, not on the event loop: importing waits for the write lock.
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise NotesError(name, line, "not UTF-8 text") from None
-        report = import_notes_text(session=session, text=text, name=name)
-    except (NotesError, AnswerTooLongError) as exc:
-        session.rollback()
-        return _page(request, session, error=str(exc), status_code=error_status(exc))
-    session.flush()
-    return _page(request, session, report=report.summary())
+            text = _uploaded_text(name, raw)
+            # A savepoint: a file that fails half-way leaves nothing behind, and the request's
+            # unit of work stays the one place that commits.
+            with session.begin_nested():
+                report = import_notes_text(session=session, text=text, name=name)
+        except (NotesError, AnswerTooLongError) as exc:
+            return _page(request, session, error=str(exc), status_code=error_status(exc))
+        return _page(request, session, report=report.summary())
+
+    return await run_in_threadpool(work)
+
+
+def _uploaded_text(name: str, raw: bytes) -> str:
+    """The upload as text; NotesError or AnswerTooLongError when it cannot be imported."""
+    if not name:
+        raise NotesError("upload", 0, "choose a notes file to upload")
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise AnswerTooLongError(f"{name} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise NotesError(name, line, "not UTF-8 text") from None
