@@ -1,0 +1,309 @@
+"""Adversarial day-1 set: how well a grader orders hand-graded answers of known kinds.
+
+PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py                      # the claims grader
+PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --grader embedding   # any registered one
+PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --json
+
+Reports the Spearman correlation of score and hand grade over every answer, the share of
+same-question answer pairs with different grades that the grader orders the same way (a tie in
+score counts half), the mean score of each kind, and the false verdicts: a wrong kind graded
+`correct` or a right kind graded `incorrect`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app.config import Settings  # noqa: E402
+from app.grading.base import (  # noqa: E402
+    Grade,
+    Grader,
+    GradingError,
+    GradingQuestion,
+    UnknownGraderError,
+)
+from app.grading.key_points import extract_key_points  # noqa: E402
+from app.grading.registry import create_grader  # noqa: E402
+from app.material.notes import question_key  # noqa: E402
+from app.material.parser import read_notes_file  # noqa: E402
+
+SET_PATH = Path(__file__).resolve().parent / "adversarial_day1.yaml"
+DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
+DEFAULT_GRADER = "embedding"
+
+# The hand grade (0-4) each kind of answer earns.
+KIND_GRADES: dict[str, int] = {
+    "strong": 4,
+    "paraphrase": 4,
+    "hedged": 4,
+    "short_right": 3,
+    "partial": 2,
+    "swapped": 1,
+    "negated": 1,
+    "misconception": 1,
+    "parroting": 0,
+    "off_topic": 0,
+}
+RIGHT_KINDS = ("strong", "paraphrase", "hedged", "short_right")
+WRONG_KINDS = ("swapped", "negated", "misconception", "parroting", "off_topic")
+
+
+class AdversarialSetError(ValueError):
+    """The adversarial YAML file is malformed."""
+
+
+@dataclass(frozen=True)
+class AdversarialAnswer:
+    """One hand-written answer of a known kind to one day-1 question."""
+
+    question: str
+    kind: str
+    grade: int
+    text: str
+
+
+@dataclass(frozen=True)
+class FalseVerdict:
+    """An answer whose verdict a user would call plainly wrong."""
+
+    question: str
+    kind: str
+    score: float
+    verdict: str
+
+
+def load_set(path: Path = SET_PATH) -> list[AdversarialAnswer]:
+    """Every answer of the set, in file order; AdversarialSetError if the file is malformed."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
+        raise AdversarialSetError(f"{path.name}: expected a mapping with a 'questions' list")
+    answers: list[AdversarialAnswer] = []
+    for i, entry in enumerate(raw["questions"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("question"), str):
+            raise AdversarialSetError(f"{path.name}: question {i} has no 'question' text")
+        if not isinstance(entry.get("answers"), list):
+            raise AdversarialSetError(f"{path.name}: question {i} has no 'answers' list")
+        for j, item in enumerate(entry["answers"]):
+            where = f"{path.name}: question {i} answer {j}"
+            if not isinstance(item, dict) or set(item) != {"kind", "grade", "text"}:
+                raise AdversarialSetError(f"{where}: expected exactly kind, grade and text")
+            kind, grade, text = item["kind"], item["grade"], item["text"]
+            if kind not in KIND_GRADES:
+                raise AdversarialSetError(f"{where}: unknown kind {kind!r}")
+            if not isinstance(grade, int) or not 0 <= grade <= 4:
+                raise AdversarialSetError(f"{where}: grade must be an integer 0-4")
+            if not isinstance(text, str) or not text.strip():
+                raise AdversarialSetError(f"{where}: empty text")
+            answers.append(AdversarialAnswer(entry["question"], kind, grade, text.strip()))
+    return answers
+
+
+def day1_questions(path: Path = DAY1) -> dict[str, GradingQuestion]:
+    """The day-1 questions as the importer stores them, key points included, by question_key."""
+    questions: dict[str, GradingQuestion] = {}
+    for parsed in read_notes_file(path).questions:
+        points = tuple(p.display for p in extract_key_points(parsed.answer))
+        questions[question_key(parsed.question)] = GradingQuestion(
+            question=parsed.question,
+            reference_answer=parsed.answer,
+            key_points=points,
+            content_hash=parsed.content_hash,
+        )
+    return questions
+
+
+def rank_average(values: Sequence[float]) -> np.ndarray:
+    """Ranks from 1, tied values sharing the average of their ranks."""
+    x = np.asarray(values, dtype=float)
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x), dtype=float)
+    sorted_x = x[order]
+    start = 0
+    while start < len(x):
+        end = start
+        while end + 1 < len(x) and sorted_x[end + 1] == sorted_x[start]:
+            end += 1
+        ranks[order[start : end + 1]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rho: Pearson correlation of tie-averaged ranks (nan if one side is constant)."""
+    ra, rb = rank_average(a), rank_average(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    denominator = float(np.sqrt((ra @ ra) * (rb @ rb)))
+    return float(ra @ rb) / denominator if denominator else float("nan")
+
+
+def pairwise_accuracy(
+    questions: Sequence[str], grades: Sequence[int], scores: Sequence[float]
+) -> tuple[float, int]:
+    """Share of same-question pairs of different grades that the scores order alike; ties half."""
+    q = np.asarray([question_key(s) for s in questions])
+    g = np.asarray(grades, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    same = q[:, None] == q[None, :]
+    ordered = np.sign(g[:, None] - g[None, :]) > 0  # each pair once: i graded above j
+    mask = same & ordered
+    agree = np.sign(s[:, None] - s[None, :])[mask]
+    pairs = int(mask.sum())
+    if not pairs:
+        return float("nan"), 0
+    return float(((agree > 0) + 0.5 * (agree == 0)).sum() / pairs), pairs
+
+
+def false_verdicts(
+    answers: Sequence[AdversarialAnswer], grades: Sequence[Grade]
+) -> list[FalseVerdict]:
+    """Wrong kinds graded `correct` and right kinds graded `incorrect`."""
+    out: list[FalseVerdict] = []
+    for answer, grade in zip(answers, grades, strict=True):
+        wrong_pass = answer.kind in WRONG_KINDS and grade.verdict == "correct"
+        right_fail = answer.kind in RIGHT_KINDS and grade.verdict == "incorrect"
+        if wrong_pass or right_fail:
+            out.append(FalseVerdict(answer.question, answer.kind, grade.score, grade.verdict))
+    return out
+
+
+def evaluate(grader: Grader, answers: Sequence[AdversarialAnswer]) -> dict[str, Any]:
+    """Grade every answer and summarise how the scores agree with the hand grades."""
+    questions = day1_questions()
+    missing = sorted({a.question for a in answers if question_key(a.question) not in questions})
+    if missing:
+        raise AdversarialSetError(f"not day-1 questions: {missing}")
+    items = [(questions[question_key(a.question)], a.text) for a in answers]
+    grades = grader.grade_batch(items)
+    scores = [g.score for g in grades]
+    hand = [a.grade for a in answers]
+    accuracy, pairs = pairwise_accuracy([a.question for a in answers], hand, scores)
+    by_kind: dict[str, dict[str, Any]] = {}
+    for kind, expected in KIND_GRADES.items():
+        picked = [
+            (s, g.verdict)
+            for a, s, g in zip(answers, scores, grades, strict=True)
+            if a.kind == kind
+        ]
+        if not picked:
+            continue
+        kind_scores = [s for s, _ in picked]
+        verdicts = [v for _, v in picked]
+        by_kind[kind] = {
+            "grade": expected,
+            "answers": len(picked),
+            "mean_score": round(float(np.mean(kind_scores)), 1),
+            "min_score": round(min(kind_scores), 1),
+            "max_score": round(max(kind_scores), 1),
+            "correct": verdicts.count("correct"),
+            "partially_correct": verdicts.count("partially_correct"),
+            "incorrect": verdicts.count("incorrect"),
+        }
+    wrong = false_verdicts(answers, grades)
+    return {
+        "grader": grader.name,
+        "grader_version": grader.version,
+        "answers": len(answers),
+        "questions": len({question_key(a.question) for a in answers}),
+        "spearman": round(spearman(scores, hand), 3),
+        "pairwise_accuracy": round(accuracy, 3),
+        "pairs": pairs,
+        "by_kind": by_kind,
+        "false_verdicts": [vars(f) | {"score": round(f.score, 1)} for f in wrong],
+        "scores": [
+            {
+                "question": a.question,
+                "kind": a.kind,
+                "grade": a.grade,
+                "score": round(s, 1),
+                "verdict": g.verdict,
+            }
+            for a, s, g in zip(answers, scores, grades, strict=True)
+        ],
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as markdown: summary line, a table by kind, then the false verdicts."""
+    lines = [
+        f"grader `{report['grader']}` {report['grader_version']}: {report['answers']} answers to "
+        f"{report['questions']} questions",
+        "",
+        f"- Spearman(score, hand grade): **{report['spearman']:.3f}**",
+        f"- within-question pairwise order accuracy: **{report['pairwise_accuracy']:.3f}** "
+        f"over {report['pairs']} pairs",
+        f"- false verdicts: **{len(report['false_verdicts'])}**",
+        "",
+        "| kind | hand grade | n | mean score | min | max | correct | partial | incorrect |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, row in report["by_kind"].items():
+        lines.append(
+            f"| {kind} | {row['grade']} | {row['answers']} | {row['mean_score']:.1f} "
+            f"| {row['min_score']:.1f} | {row['max_score']:.1f} | {row['correct']} "
+            f"| {row['partially_correct']} | {row['incorrect']} |"
+        )
+    if report["false_verdicts"]:
+        lines += ["", "| false verdict: question | kind | score | verdict |", "|---|---|---:|---|"]
+        for f in report["false_verdicts"]:
+            lines.append(f"| {f['question']} | {f['kind']} | {f['score']:.1f} | {f['verdict']} |")
+    return "\n".join(lines)
+
+
+def build_grader(name: str, *, fallback: bool = True) -> Grader:
+    """The grader registered under `name`; if unknown, the settings' default grader, with a note."""
+    settings = Settings(_env_file=None, embedding_warmup=False)
+    try:
+        return create_grader(name, settings)
+    except UnknownGraderError as exc:
+        if not fallback or name == settings.grader:
+            raise
+        print(
+            f"note: {exc}. The {name!r} grader is not registered in this checkout yet; "
+            f"measuring the default grader {settings.grader!r} instead "
+            f"(pass --grader NAME to choose, --no-fallback to stop here).",
+            file=sys.stderr,
+        )
+        return create_grader(settings.grader, settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Grade the adversarial set with one grader and print the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grader", default=DEFAULT_GRADER, help="registered grader name")
+    parser.add_argument("--set", type=Path, default=SET_PATH, help="adversarial YAML file")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    parser.add_argument(
+        "--no-fallback", action="store_true", help="fail if the grader is not registered"
+    )
+    args = parser.parse_args(argv)
+    try:
+        grader = build_grader(args.grader, fallback=not args.no_fallback)
+    except UnknownGraderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"grading with {grader.name}...", file=sys.stderr)
+    try:
+        report = evaluate(grader, load_set(args.set))
+    except GradingError as exc:
+        # A registered grader that cannot grade here, e.g. `claims` before its judge is trained.
+        print(f"error: the {grader.name!r} grader could not grade: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2) if args.json else markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,294 @@
+"""The default offline grader: each key point judged as a claim the answer states, contradicts
+or leaves out, by the claim judge (a cross-encoder trained by the project), on top of the
+embedding grader's similarity signals and guards.
+
+For every key point the answer's sentences (and pairs of neighbouring sentences) closest to it
+by sentence embedding are read together with the point by the claim judge; the point is
+covered when one of them states it, contradicted when the span that talks about it says the
+opposite, swaps its roles or names the wrong thing. The score is driven by how much of the
+reference the answer states, with the similarity score as a smaller part, and a contradicted
+point caps it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.grading.base import (
+    CAP_KEYWORDS,
+    CAP_OFF_TOPIC,
+    CAP_RESTATED,
+    CAP_TOO_SHORT,
+    Grade,
+    GradingQuestion,
+    KeyPointResult,
+    PointStatus,
+    contradiction_cap,
+    verdict_for,
+)
+from app.grading.embedder import Embedder, SentenceTransformerEmbedder
+from app.grading.embedding import RAW_FULL, EmbeddingGrader, _points_of
+from app.grading.feedback import compose_feedback
+from app.grading.text import words
+from research.claim_judge.model import ClaimJudge
+
+if TYPE_CHECKING:
+    from app.config import Settings
+
+GRADER_VERSION = "claims-1.0"
+
+# A point is stated when the judge gives "stated" at least this probability on some span,
+# partly stated from the lower bound; contradicted when the span that talks about it is judged
+# a contradiction at least this likely (and more likely than stated).
+STATED_AT = 0.5
+PARTIAL_AT = 0.25
+CONTRADICTED_AT = 0.5
+# Spans the judge reads per point: the closest sentence by embedding, and the runner-up when
+# it is nearly as close; a point no sentence comes near is missed without asking the judge.
+RUNNER_UP_WITHIN = 0.08
+MIN_SPAN_SIMILARITY = 0.2
+CHUNK_WORDS = 40
+CHUNK_OVERLAP = 8
+# Share of the key points, best stated first, that the score averages: a strong answer makes
+# the main points of a long reference, not every example in it.
+TOP_SHARE = 0.6
+# The score: mostly what the answer states, partly how close it is overall.
+W_CLAIMS, W_SIMILARITY = 0.75, 0.25
+
+_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|\n|$)")
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    text: str
+
+
+def answer_windows(text: str) -> list[_Span]:
+    """The answer's sentences as character spans; a run-on sentence is cut into chunks.
+
+    A transcript of a spoken answer may have no full stops at all: chunks of at most
+    `CHUNK_WORDS` words, overlapping a little, keep each span about one claim long.
+    """
+    spans: list[_Span] = []
+    for m in _SENTENCE.finditer(text):
+        s, e = m.start(), m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if len(words(text[s:e])) < 2:
+            continue
+        tokens = list(re.finditer(r"\S+", text[s:e]))
+        if len(tokens) <= CHUNK_WORDS:
+            spans.append(_Span(s, e, text[s:e]))
+            continue
+        step = CHUNK_WORDS - CHUNK_OVERLAP
+        for first in range(0, len(tokens) - CHUNK_OVERLAP, step):
+            last = min(first + CHUNK_WORDS, len(tokens)) - 1
+            cs, ce = s + tokens[first].start(), s + tokens[last].end()
+            spans.append(_Span(cs, ce, text[cs:ce]))
+    if not spans and text.strip():
+        spans = [_Span(0, len(text), text)]
+    return spans
+
+
+class ClaimGrader:
+    """Grades an answer by the key points it states, judged claim by claim."""
+
+    name = "claims"
+    version = GRADER_VERSION
+
+    def __init__(self, embedder: Embedder, judge: ClaimJudge) -> None:
+        self.embedder = embedder
+        self.judge = judge
+        self.similarity = EmbeddingGrader(embedder)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClaimGrader:
+        """The grader on the configured embedding model and the shipped claim judge."""
+        embedder = SentenceTransformerEmbedder(
+            settings.embedding_model, precision=settings.embedding_precision
+        )
+        judge = ClaimJudge()
+        if settings.embedding_warmup:
+            embedder.start_background_load()
+            judge.start_background_load()
+        return cls(embedder, judge)
+
+    def is_ready(self) -> bool:
+        """True once both models are loaded."""
+        return self.embedder.is_ready() and self.judge.is_ready()
+
+    def grade(self, question: GradingQuestion, answer: str) -> Grade:
+        """Grade one answer to one question."""
+        return self.grade_batch([(question, answer)])[0]
+
+    def grade_batch(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[Grade]:
+        """Grade many answers: one embedding pass, then one judge pass over every pair."""
+        started = time.perf_counter()
+        base = self.similarity.grade_batch(items)
+        points = [_points_of(q) for q, _ in items]
+        windows = [answer_windows(a.strip()) if words(a) else [] for _, a in items]
+        # Sentence vectors of every point and every window, in one pass.
+        texts = list(dict.fromkeys([p for ps in points for p in ps]))
+        texts += list(dict.fromkeys(w.text for ws in windows for w in ws))
+        vectors = dict(zip(texts, self.embedder.encode(texts), strict=True)) if texts else {}
+        pairs: list[tuple[str, str]] = []
+        plan: list[list[list[tuple[int, _Span]]]] = []  # per item, per point: (pair index, span)
+        for ps, ws in zip(points, windows, strict=True):
+            per_point: list[list[tuple[int, _Span]]] = []
+            if ws:
+                wmat = np.stack([vectors[w.text] for w in ws])
+            for p in ps:
+                chosen: list[tuple[int, _Span]] = []
+                if ws:
+                    sims = wmat @ vectors[p]
+                    ranked = [int(j) for j in np.argsort(-sims)[:2]]
+                    for j in ranked:
+                        if sims[j] < MIN_SPAN_SIMILARITY:
+                            break
+                        if chosen and sims[j] < sims[ranked[0]] - RUNNER_UP_WITHIN:
+                            break
+                        chosen.append((len(pairs), ws[j]))
+                        pairs.append((p, ws[j].text))
+                per_point.append(chosen)
+            plan.append(per_point)
+        probs = self.judge.judge(pairs)
+        elapsed_each = (time.perf_counter() - started) * 1000 / max(len(items), 1)
+        return [
+            self._judge(q, a, g, ps, pl, probs, elapsed_each)
+            for (q, a), g, ps, pl in zip(items, base, points, plan, strict=True)
+        ]
+
+    def _judge(
+        self,
+        question: GradingQuestion,
+        answer: str,
+        base: Grade,
+        points: tuple[str, ...],
+        plan: list[list[tuple[int, _Span]]],
+        probs: np.ndarray,
+        elapsed_ms: float,
+    ) -> Grade:
+        if not words(answer):
+            return self._grade(0.0, base.key_points, base.feedback, elapsed_ms, base.details)
+        stripped = answer.strip()
+        offset = answer.find(stripped)
+        # What the judge said of each (point, span) it read.
+        readings = [
+            [(span, float(probs[i][0]), float(probs[i][1])) for i, span in spans] for spans in plan
+        ]
+        # A span that states one point and "contradicts" another is about the first: an answer
+        # that rightly says "supervised learning uses labels" does not deny the unsupervised one.
+        stating: dict[tuple[int, int], set[int]] = {}
+        for k, point_readings in enumerate(readings):
+            for span, stated, _contra in point_readings:
+                if stated >= STATED_AT:
+                    stating.setdefault((span.start, span.end), set()).add(k)
+        results: list[KeyPointResult] = []
+        credits: list[float] = []
+        judged: list[dict[str, Any]] = []
+        for k, (point, point_readings) in enumerate(zip(points, readings, strict=True)):
+            best_stated, best_span = 0.0, None
+            worst_contra, contra_span = 0.0, None
+            for span, stated, contra in point_readings:
+                if stated > best_stated:
+                    best_stated, best_span = stated, span
+                about_other = stating.get((span.start, span.end), set()) - {k}
+                if contra > worst_contra and contra > stated and not about_other:
+                    worst_contra, contra_span = contra, span
+            status: PointStatus
+            evidence_span: _Span | None
+            if best_stated >= STATED_AT:
+                status, evidence_span = "covered", best_span
+            elif worst_contra >= CONTRADICTED_AT:
+                status, evidence_span = "contradicted", contra_span
+            elif best_stated >= PARTIAL_AT:
+                status, evidence_span = "partial", best_span
+            else:
+                status, evidence_span = "missed", None
+            credit = 0.0 if status == "contradicted" else best_stated
+            credits.append(credit)
+            evidence = (
+                answer[offset + evidence_span.start : offset + evidence_span.end]
+                if evidence_span is not None
+                else None
+            )
+            results.append(KeyPointResult(point, status, evidence, round(best_stated, 4)))
+            judged.append({"stated": round(best_stated, 4), "contradicted": round(worst_contra, 4)})
+
+        top = sorted(credits, reverse=True)[: max(1, math.ceil(TOP_SHARE * len(credits)))]
+        claim_share = float(np.mean(top)) if top else 0.0
+        similarity = 100.0 * min(1.0, float(base.details.get("raw", 0.0)) / RAW_FULL)
+        score = 100.0 * W_CLAIMS * claim_share + W_SIMILARITY * similarity
+        flags = [f for f in base.details.get("flags", []) if f != "contradicts_reference"]
+        stated_any = any(r.status == "covered" for r in results)
+        # The similarity guards misfire on terse correct answers: a point the judge finds
+        # stated outweighs them.
+        if "restates_question" in flags and stated_any:
+            flags.remove("restates_question")
+        if "too_short" in flags and stated_any:
+            flags.remove("too_short")
+        n_contradicted = sum(r.status == "contradicted" for r in results)
+        if n_contradicted:
+            flags.append("contradicts_reference")
+            # Contradicting more than it states is as bad as contradicting most of it.
+            weight = len(results)
+            if n_contradicted > sum(r.status == "covered" for r in results):
+                weight = min(weight, 2 * n_contradicted - 1)
+            cap = contradiction_cap(n_contradicted, weight)
+            if cap is not None:
+                score = min(score, cap)
+        caps = {
+            "restates_question": CAP_RESTATED,
+            "keyword_list": CAP_KEYWORDS,
+            "off_topic": CAP_OFF_TOPIC,
+            "too_short": CAP_TOO_SHORT,
+        }
+        for flag, cap_at in caps.items():
+            if flag in flags:
+                score = min(score, cap_at)
+        details = {
+            **base.details,
+            "flags": flags,
+            "claim_share": round(claim_share, 4),
+            "similarity_score": round(similarity, 1),
+            "claims": judged,
+            "claim_model": self.judge_version(),
+        }
+        feedback = compose_feedback(results, flags)
+        return self._grade(round(score, 1), results, feedback, elapsed_ms, details)
+
+    def judge_version(self) -> str:
+        """The claim judge's version, stored with every grade."""
+        from research.claim_judge.model import model_card
+
+        return str(model_card(self.judge.model_dir).get("version", "unknown"))
+
+    def _grade(
+        self,
+        score: float,
+        points: list[KeyPointResult],
+        feedback: str,
+        elapsed_ms: float,
+        details: dict[str, Any],
+    ) -> Grade:
+        return Grade(
+            score=score,
+            verdict=verdict_for(score),
+            key_points=points,
+            feedback=feedback,
+            grader=self.name,
+            grader_version=self.version,
+            elapsed_ms=round(elapsed_ms, 2),
+            details=details,
+        )
