@@ -154,9 +154,7 @@ def day1_question(fragment: str) -> GradingQuestion:
 @pytest.fixture(scope="module")
 def real() -> ClaimGrader:
     if not (MODEL_DIR / "model.safetensors").is_file():
-        pytest.fail(
-            "no trained claim judge: python -m research.claim_judge.training"
-        )
+        pytest.fail("no trained claim judge: python -m research.claim_judge.training")
     return ClaimGrader(SentenceTransformerEmbedder(), ClaimJudge())
 
 
