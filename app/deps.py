@@ -12,6 +12,7 @@ from app.config import Settings
 from app.db import Database
 from app.grading.graders import GraderPool
 from app.practice.workers import GradingEvents
+from app.voice.model import Transcriber
 
 
 async def get_database(request: Request) -> Database:
@@ -53,6 +54,12 @@ async def get_graders(request: Request) -> GraderPool:
     return graders
 
 
+async def get_transcriber(request: Request) -> Transcriber:
+    """The app's speech-to-text (its model loads in the background)."""
+    transcriber: Transcriber = request.app.state.transcriber
+    return transcriber
+
+
 # "function" scope: the session commits before the response is sent, so a client that follows
 # a redirect or reads right after a write always sees it.
 DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
@@ -60,3 +67,4 @@ AppDatabase = Annotated[Database, Depends(get_database)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Graders = Annotated[GraderPool, Depends(get_graders)]
 GradingEventsDep = Annotated[GradingEvents, Depends(get_grading_events)]
+AppTranscriber = Annotated[Transcriber, Depends(get_transcriber)]

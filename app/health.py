@@ -102,12 +102,17 @@ def health_report(app: FastAPI) -> dict[str, Any]:
     database = probe.check(state.database)
     grader = state.graders.readiness()
     warming_up = [] if grader["ready"] else ["grader"]
+    # Spoken answers are optional: a missing or failed model is reported, never a failure.
+    voice = state.transcriber.readiness()
+    if voice["loading"]:
+        warming_up.append("voice")
     grading = grading_report(state.database, lease_s=state.settings.grading_lease_s)
     report: dict[str, Any] = {
         "status": "degraded" if not database["ok"] else "warming_up" if warming_up else "ok",
         "database": database,
         "grader": grader,
         "grading": grading,
+        "voice": voice,
         "warming_up": warming_up,
     }
     if not database["ok"]:

@@ -20,6 +20,7 @@ from app.grading.registry import GraderFactory, grader_factories, grader_names
 from app.health import router as health_router
 from app.practice.workers import GradingEvents, GradingWorkers
 from app.startup import open_database
+from app.voice.service import transcriber_for
 from app.web.pages import router as pages_router
 from app.web.security import SecurityHeadersMiddleware
 
@@ -57,6 +58,9 @@ def create_app(
         event.listen(database.sessionmaker, "after_commit", workers.on_commit)
         app.state.scoring_gate = ScoringGate(settings.score_max_in_flight)
         workers.start()
+        app.state.transcriber = transcriber_for(settings)
+        if settings.voice_warmup:
+            app.state.transcriber.start_background_load()
         try:
             yield
         finally:

@@ -325,3 +325,29 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class Recording(Base):
+    """A spoken answer: its transcript and delivery figures, tied to the answer it became.
+
+    Kept beside the answer rather than in it, so the way answers are stored and graded can
+    change without touching delivery; the audio is kept only with VOICE_KEEP_AUDIO.
+    """
+
+    __tablename__ = "recording"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answer.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    model: Mapped[str] = mapped_column(String(100))
+    transcript: Mapped[str] = mapped_column(Text)
+    duration_s: Mapped[float]
+    speaking_s: Mapped[float]
+    word_count: Mapped[int]
+    fillers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    long_pauses: Mapped[list[Any]] = mapped_column(default=list)
+    words: Mapped[list[Any]] = mapped_column(default=list)
+    audio_file: Mapped[str | None] = mapped_column(String(255))
+    audio_type: Mapped[str | None] = mapped_column(String(100))

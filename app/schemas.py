@@ -447,4 +447,7 @@ class HealthOut(BaseModel):
     status: str = Field(description="ok, warming_up or degraded.")
     database: dict[str, Any]
     grader: dict[str, Any]
+    voice: dict[str, Any] | None = Field(
+        default=None, description="Spoken answers: available, model, ready, loading, error."
+    )
     warming_up: list[str]

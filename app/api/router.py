@@ -13,6 +13,7 @@ from app.api.errors import ApiError, documented
 from app.api.scoring import BankQuestions
 from app.health import respond_health
 from app.schemas import HealthOut
+from app.voice import api as voice_api
 
 _ERRORS = documented(
     {
@@ -33,7 +34,7 @@ def api_healthz(request: Request, response: Response) -> dict[str, Any]:
 
 
 # Flat (no router in between): every level of nesting is matched again on each request.
-for _module in (score, questions, sessions):
+for _module in (score, questions, sessions, voice_api):
     router.include_router(_module.router, dependencies=[Depends(require_api_key)])
 
 

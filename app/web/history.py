@@ -11,6 +11,7 @@ from app.practice.errors import NotFoundError
 from app.practice.stats import question_attempts
 from app.practice.users import get_or_create_user
 from app.practice.web_support import practised_questions
+from app.voice.service import deliveries_for
 from app.web.charts import score_chart
 from app.web.render import HtmlErrorRoute, render
 
@@ -34,5 +35,11 @@ def question_history(request: Request, question_id: int, session: DbSession) -> 
     user = get_or_create_user(session=session)
     attempts = question_attempts(session=session, user_id=user.id, question_id=question_id)
     chart = score_chart([(a.created_at, a.score) for a in attempts])
-    context = {"question": QuestionView.of(question), "attempts": attempts, "chart": chart}
+    deliveries = deliveries_for(session=session, answer_ids=[a.answer_id for a in attempts])
+    context = {
+        "question": QuestionView.of(question),
+        "attempts": attempts,
+        "chart": chart,
+        "deliveries": deliveries,
+    }
     return render(request, "history.html", context)

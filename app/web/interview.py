@@ -29,6 +29,7 @@ from app.practice.sessions import (
 )
 from app.practice.users import get_or_create_user
 from app.practice.web_support import get_answer
+from app.voice.service import attach_recordings, delivery_for_answer
 from app.web.highlight import highlight_evidence
 from app.web.render import HtmlErrorRoute, error_status, is_htmx, render
 from app.web.start_form import parse_start_form
@@ -120,6 +121,7 @@ def _answer_context(
     if show_form or answer is None:
         return context
     grade = GradeView.of(answer.grades[-1]) if answer.grades else None
+    context["delivery"] = delivery_for_answer(answer)
     numbered = list(enumerate(grade.key_points, start=1)) if grade else []
     followed = {child.prompt for child in practice.items if child.parent_item_id == item.id}
     failed = status is not None and (status.state == "failed" or status.stalled)
@@ -235,6 +237,7 @@ def answer_turn(
     answer: Annotated[str, Form()] = "",
     shown_at: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form(max_length=MAX_IDEMPOTENCY_KEY)] = "",
+    recording_id: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     """Store the answer and queue it for grading, then go to the turn's page for the grade."""
     practice, item = _load_turn(session, session_id, item_id)
@@ -263,6 +266,7 @@ def answer_turn(
         )
         return _turn_page(request, practice, item, context, status_code=status)
     stored = submitted.answer
+    attach_recordings(session=session, answer=stored, recording_ids=recording_id or [])
     turn = stored.session_item or item
     # 303: the browser (and htmx) fetch the turn with GET, which waits for the grade after
     # this request's transaction has committed and handed the answer to a worker.

@@ -10,6 +10,7 @@ from app.material.bank import bank_outline
 from app.practice.sessions import MAX_QUESTIONS
 from app.practice.stats import topic_averages
 from app.practice.users import get_or_create_user
+from app.voice import web as voice_web
 from app.web import history, interview, material
 from app.web.render import HtmlErrorRoute, error_page, render
 from app.web.start_form import ORDERS
@@ -44,6 +45,7 @@ def home(request: Request, session: DbSession) -> HTMLResponse:
 router.include_router(interview.router)
 router.include_router(history.router)
 router.include_router(material.router)
+router.include_router(voice_web.router)
 
 
 @router.get("/{path:path}", response_class=HTMLResponse)

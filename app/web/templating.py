@@ -7,6 +7,7 @@ from fastapi.templating import Jinja2Templates
 from app import PROJECT_ROOT, __version__
 from app.grading import base
 from app.grading.key_points import is_filler
+from app.voice.service import voice_available
 
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
 
@@ -45,3 +46,4 @@ templates.env.globals["scale"] = {
 templates.env.globals["app_version"] = __version__
 # Sentences about the speaker ("I'm familiar with…") get no follow-up: nothing to ask about.
 templates.env.globals["is_filler"] = is_filler
+templates.env.globals["voice_available"] = voice_available

@@ -1,0 +1,1 @@
+"""Spoken answers: offline transcription with faster-whisper and feedback on delivery."""
