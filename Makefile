@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of torch, pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# The voice extra (offline speech to text) is part of the app run here and of its tests.
+	$(BIN)/python -m pip install --quiet -e ".[dev,voice]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,6 +42,7 @@ test-postgres: $(STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/voice.py
 
 bench-load: $(STAMP)
 	$(BIN)/python bench/load.py

@@ -206,7 +206,7 @@
       utterance.onerror = resolve;
       window.speechSynthesis.speak(utterance);
       // Some voices never fire onend; do not hang the interview on them.
-      window.setTimeout(resolve, 1000 + text.length * 120);
+      window.setTimeout(resolve, Math.min(20000, 1000 + text.length * 80));
     });
   }
 
