@@ -196,6 +196,13 @@
       .then(function () { self.button.disabled = false; });
   };
 
+  function hasMicrophone() {
+    if (!navigator.mediaDevices.enumerateDevices) return Promise.resolve(true);
+    return navigator.mediaDevices.enumerateDevices().then(function (devices) {
+      return devices.some(function (d) { return d.kind === "audioinput"; });
+    }).catch(function () { return true; });
+  }
+
   function readAloud(text) {
     return new Promise(function (resolve) {
       if (!canSpeak || !text) { resolve(); return; }
@@ -249,19 +256,23 @@
     if (!box.dataset.transcribeUrl || !canRecord || !box.closest("form")) return;
     var recorder = new Recorder(box);
     restoreRecordings(recorder.form);
-    recorder.button.hidden = false;
+    var interview = box.querySelector("[data-voice-interview]");
     recorder.button.addEventListener("click", function () {
       if (recorder.recording()) recorder.stop();
       else recorder.start(null);
     });
-    var interview = box.querySelector("[data-voice-interview]");
     if (interview) {
-      interview.hidden = false;
       interview.addEventListener("click", function () {
         interview.disabled = true;
         answerOutLoud(recorder, box).then(function () { interview.disabled = false; });
       });
     }
+    // Without a microphone the buttons stay hidden rather than failing when pressed.
+    hasMicrophone().then(function (yes) {
+      if (!yes) return;
+      recorder.button.hidden = false;
+      if (interview) interview.hidden = false;
+    });
     // Submitting while recording would send the text without the words still being said.
     recorder.form.addEventListener("submit", function (event) {
       if (recorder.recording()) {
