@@ -200,6 +200,8 @@ def test_readiness_follows_the_embedder() -> None:
             "Underfitting is when the model is too complex.",
         ),
         ("Dropout reduces overfitting in networks.", "Dropout increases overfitting in networks."),
+        # A negated opposite is still wrong when the claim itself is negated away.
+        ("Unsupervised learning uses unlabeled data.", "Unsupervised learning uses labeled data."),
     ],
 )
 def test_contradictions_found(point: str, span: str) -> None:
@@ -219,6 +221,12 @@ def test_contradictions_found(point: str, span: str) -> None:
             "The prototype simulates the product, not the plan.",
         ),
         ("Supervised learning uses labeled data.", "Supervised learning uses labeled data."),
+        # An opposite under a negation says the same: "without labels" is "unlabeled".
+        (
+            "Unsupervised Learning uses unlabeled data.",
+            "Unsupervised learning gets data without labels and finds structure by itself.",
+        ),
+        ("A deep tree is not simple.", "A deep tree is complex."),
     ],
 )
 def test_no_contradiction(point: str, span: str) -> None:
@@ -422,3 +430,22 @@ def test_real_model_feedback_is_short_and_names_what_to_start_with(
     assert len(lines) == 4 and lines[-1].endswith("more missed points below.")
     assert all(line.startswith(("Add that ", "Mention ", "Say ")) for line in lines[:3])
     assert "…." not in grade.feedback
+
+
+@pytest.mark.model
+def test_real_model_a_textbook_answer_with_data_without_labels_is_correct(
+    real_grader: EmbeddingGrader,
+) -> None:
+    # A candidate's try from issue 8: it was called contradictory ("says 'label' for
+    # 'unlabel'") for saying "data without labels".
+    answer = (
+        "The difference is whether the training data has labels. In supervised learning every "
+        "example comes with the right answer, for instance emails labelled spam or not spam, "
+        "and the model learns to map inputs to those outputs; it covers classification and "
+        "regression, like predicting a house price. Unsupervised learning gets data without "
+        "labels and has to find structure by itself, for example K-Means clustering customers "
+        "into segments by their purchases, or PCA for dimensionality reduction."
+    )
+    grade = real_grader.grade(day1_question(SUPERVISED), answer)
+    assert "contradicts_reference" not in grade.details["flags"], grade.details
+    assert grade.verdict == "correct", grade.score

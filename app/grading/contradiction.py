@@ -93,9 +93,17 @@ def _neighbours(stems: list[str], group: frozenset[str]) -> set[str]:
     return near - group
 
 
-def _flips(p_stems: list[str], s_stems: list[str]) -> list[str]:
-    """Opposites the span uses where the point uses the other side of the pair."""
-    p_set, s_set = set(p_stems), set(s_stems)
+def _flips(
+    p_stems: list[str],
+    s_stems: list[str],
+    p_negated: frozenset[str] = frozenset(),
+    s_negated: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Opposites the span uses where the point uses the other side of the pair.
+
+    An opposite said under a negation is no flip: "data without labels" is "unlabeled data".
+    """
+    p_set, s_set = set(p_stems) - p_negated, set(s_stems) - s_negated
     found: list[str] = []
     for groups, scalar in ((CONCEPT_OPPOSITES, False), (SCALAR_OPPOSITES, True)):
         for a, b in groups:
@@ -155,10 +163,10 @@ def contradiction(point: str, span: str) -> str | None:
             # Only a clause that makes much the same claim can contradict it.
             if len(p_stems & set(s_content)) < max(2, 0.5 * len(p_stems)):
                 continue
-            reasons = _flips(p_content, s_content)
+            p_neg, p_plain = _negation_scope(point_clause)
+            s_neg, s_plain = _negation_scope(span_clause)
+            reasons = _flips(p_content, s_content, p_neg - p_plain, s_neg - s_plain)
             if _same_subject(p_words, s_words):
-                p_neg, p_plain = _negation_scope(point_clause)
-                s_neg, s_plain = _negation_scope(span_clause)
                 if (s_neg & p_plain) - s_plain:
                     reasons.append("a 'not' the reference does not have")
                 elif (p_neg & s_plain) - p_plain:

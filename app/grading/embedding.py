@@ -42,7 +42,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.1"
+GRADER_VERSION = "embedding-1.2"
 
 # Key-point status thresholds on the 0-1 coverage of one point.
 COVERED_AT = 0.6

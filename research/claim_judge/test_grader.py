@@ -16,7 +16,7 @@ from research.claim_judge.grader import ClaimGrader, answer_windows
 from research.claim_judge.model import MODEL_DIR, ClaimJudge, model_card
 from tests.grading_fakes import FakeEmbedder, _root
 
-DAY1 = Path(__file__).resolve().parents[1] / "app" / "material" / "default" / "day1.txt"
+DAY1 = Path(__file__).resolve().parents[2] / "app" / "material" / "default" / "day1.txt"
 
 QUESTION = GradingQuestion(
     question="What is the difference between supervised and unsupervised learning?",
