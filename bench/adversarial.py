@@ -262,35 +262,15 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def build_grader(name: str, *, fallback: bool = True) -> Grader:
-    """The grader registered under `name`; if unknown, the settings' default grader, with a note."""
-    settings = Settings(_env_file=None, embedding_warmup=False)
-    try:
-        return create_grader(name, settings)
-    except UnknownGraderError as exc:
-        if not fallback or name == settings.grader:
-            raise
-        print(
-            f"note: {exc}. The {name!r} grader is not registered in this checkout yet; "
-            f"measuring the default grader {settings.grader!r} instead "
-            f"(pass --grader NAME to choose, --no-fallback to stop here).",
-            file=sys.stderr,
-        )
-        return create_grader(settings.grader, settings)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Grade the adversarial set with one grader and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grader", default=DEFAULT_GRADER, help="registered grader name")
     parser.add_argument("--set", type=Path, default=SET_PATH, help="adversarial YAML file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
-    parser.add_argument(
-        "--no-fallback", action="store_true", help="fail if the grader is not registered"
-    )
     args = parser.parse_args(argv)
     try:
-        grader = build_grader(args.grader, fallback=not args.no_fallback)
+        grader = create_grader(args.grader, Settings(_env_file=None, embedding_warmup=False))
     except UnknownGraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -298,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = evaluate(grader, load_set(args.set))
     except GradingError as exc:
-        # A registered grader that cannot grade here, e.g. `claims` before its judge is trained.
+        # A registered grader that cannot grade here, e.g. an LLM grader without an endpoint.
         print(f"error: the {grader.name!r} grader could not grade: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(report, indent=2) if args.json else markdown(report))

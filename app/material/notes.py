@@ -92,6 +92,10 @@ class ParsedNotes:
     questions: list[ParsedQuestion]
 
 
+# Headings both notes formats use: "Part 2: Core ML" and "3. Bias-Variance" (a topic).
+PART_HEADING = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
+TOPIC_HEADING = re.compile(r"^(?P<number>\d+)[.)]\s+(?P<title>\S.*)$")
+
 _QUOTE_FOLD = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 
 

@@ -9,6 +9,8 @@ import yaml
 
 from app.material.notes import (
     EXAMPLE_GRADES,
+    PART_HEADING,
+    TOPIC_HEADING,
     NotesError,
     ParsedExample,
     ParsedNotes,
@@ -16,8 +18,6 @@ from app.material.notes import (
     example_score,
 )
 
-_PART_PREFIX = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
-_TOPIC_PREFIX = re.compile(r"^(?P<number>\d+)[.)]\s+(?P<title>\S.*)$")
 _REQUIRED = ("question", "answer")
 
 
@@ -48,10 +48,10 @@ def parse_structured_notes(text: str, *, source: str, fmt: str) -> ParsedNotes:
         for key in _REQUIRED:
             if not str(item.get(key) or "").strip():
                 raise NotesError(source, line, f"item has no {key!r}")
-        part_number, part_title = _numbered(item.get("part"), _PART_PREFIX, parts, "General")
+        part_number, part_title = _numbered(item.get("part"), PART_HEADING, parts, "General")
         topic_key_space = {k[1]: v for k, v in topics.items() if k[0] == part_number}
         topic_number, topic_title = _numbered(
-            item.get("topic"), _TOPIC_PREFIX, topic_key_space, "General"
+            item.get("topic"), TOPIC_HEADING, topic_key_space, "General"
         )
         topics[(part_number, topic_title)] = topic_number
         questions.append(

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from app.grading.text import split_glued_headings
 from app.material.notes import (
     EXAMPLE_GRADES,
+    PART_HEADING,
+    TOPIC_HEADING,
     NotesError,
     ParsedExample,
     ParsedNotes,
@@ -15,8 +17,6 @@ from app.material.notes import (
     example_score,
 )
 
-_PART = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
-_TOPIC = re.compile(r"^(?P<number>\d+)[.)]\s+(?P<title>\S.*)$")
 _QUESTION = re.compile(
     r"^Interviewer\s*(?:\((?P<note>[^)]*)\))?\s*:\s*(?P<text>.*)$", re.IGNORECASE
 )
@@ -49,11 +49,13 @@ def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> Parse
     """Parse plain-text (or Markdown) notes into questions; raise NotesError on a bad file."""
     lines = [_normalise(line, markdown=markdown) for line in text.splitlines()]
     end = _content_end(lines)
-    builder = _Builder(source=source, has_parts=any(_PART.match(line) for line in lines[:end]))
+    builder = _Builder(
+        source=source, has_parts=any(PART_HEADING.match(line) for line in lines[:end])
+    )
     for index in range(end):
         line = lines[index]
         number = index + 1
-        if part := _PART.match(line):
+        if part := PART_HEADING.match(line):
             builder.start_part(int(part["number"]), part["title"].strip(), number)
         elif (question := _QUESTION.match(line)) and builder.in_part:
             note = (question["note"] or "").lower()
@@ -73,7 +75,11 @@ def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> Parse
                     "or a score 0-100",
                 )
             builder.start_extra(example["text"], number, score=score)
-        elif (topic := _TOPIC.match(line)) and builder.in_part and _next_is_question(lines, index):
+        elif (
+            (topic := TOPIC_HEADING.match(line))
+            and builder.in_part
+            and _next_is_question(lines, index)
+        ):
             builder.start_topic(int(topic["number"]), topic["title"].strip(), number)
         else:
             builder.add_line(line, number)
