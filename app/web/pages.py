@@ -11,7 +11,7 @@ from app.practice.sessions import MAX_QUESTIONS
 from app.practice.stats import topic_averages
 from app.practice.users import get_or_create_user
 from app.voice import web as voice_web
-from app.web import history, interview, material
+from app.web import history, interview, material, theme
 from app.web.render import HtmlErrorRoute, error_page, render
 from app.web.start_form import ORDERS
 
@@ -46,6 +46,7 @@ router.include_router(interview.router)
 router.include_router(history.router)
 router.include_router(material.router)
 router.include_router(voice_web.router)
+router.include_router(theme.router)
 
 
 @router.get("/{path:path}", response_class=HTMLResponse)

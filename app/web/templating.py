@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from app import PROJECT_ROOT, __version__
 from app.grading import base
@@ -10,6 +13,22 @@ from app.grading.key_points import is_filler
 from app.voice.service import voice_available
 
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
+
+THEME_COOKIE = "theme"
+THEMES = ("light", "dark")
+
+
+def chosen_theme(request: Request) -> str | None:
+    """The colour theme the reader picked, or None to follow the system's preference."""
+    value = request.cookies.get(THEME_COOKIE)
+    return value if value in THEMES else None
+
+
+@pass_context
+def path_for(context: Context, name: str, /, **params: object) -> str:
+    """The path of a named route, so templates never spell a URL by hand."""
+    request: Request = context["request"]
+    return request.url_for(name, **{key: str(value) for key, value in params.items()}).path
 
 
 def duration(ms: int | None) -> str:
@@ -47,3 +66,5 @@ templates.env.globals["app_version"] = __version__
 # Sentences about the speaker ("I'm familiar with…") get no follow-up: nothing to ask about.
 templates.env.globals["is_filler"] = is_filler
 templates.env.globals["voice_available"] = voice_available
+templates.env.globals["chosen_theme"] = chosen_theme
+templates.env.globals["path_for"] = path_for
