@@ -140,12 +140,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.main import create_app
 
+    # The address served on is one of the default TRUSTED_HOSTS, so --host goes into settings.
+    settings = settings.model_copy(
+        update={"host": args.host or settings.host, "port": args.port or settings.port}
+    )
     # The app's lifespan migrates and seeds before the first request; a broken database
     # stops the server there.
     uvicorn.run(
         create_app(settings, graders=args.graders),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=settings.host,
+        port=settings.port,
         proxy_headers=True,
     )
     return 0

@@ -2,13 +2,15 @@
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from app.security.hosts import default_trusted_hosts
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
@@ -76,6 +78,17 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
+    trusted_hosts: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Host names the server answers to, comma-separated (`*.example.com` for "
+        "subdomains, `*` for any); default: localhost, 127.0.0.1, ::1 and HOST. Others get 400.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Key that signs CSRF tokens; default: a random key kept in "
+        "DATA_DIR/secret_key. Set it when several servers share one database.",
+    )
     grading_workers: int = Field(
         default=1,
         ge=0,
@@ -114,6 +127,25 @@ class Settings(BaseSettings):
             raise ValueError(f"{url!r} is not an http(s) URL with a host")
         return url
 
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _host_names(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        names = value.split(",") if isinstance(value, str) else value
+        if not isinstance(names, list | tuple):
+            return value
+        hosts = [str(name).strip().lower() for name in names if str(name).strip()]
+        for host in hosts:
+            if "/" in host or "@" in host or " " in host or (host.count(":") == 1):
+                raise ValueError(
+                    f"{host!r} is not a host name: give names or addresses only, without "
+                    "scheme, path or port (e.g. localhost,interview.example.com)"
+                )
+            if "*" in host and host != "*" and not (host.startswith("*.") and "*" not in host[2:]):
+                raise ValueError(f"{host!r}: a wildcard is only `*` or `*.domain`")
+        return hosts or None
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, url: str | None) -> str | None:
@@ -129,6 +161,11 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://USER:PASSWORD@HOST/DB"
             )
         return url
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """TRUSTED_HOSTS, or the loopback names and the address served on."""
+        return self.trusted_hosts or default_trusted_hosts(self.host)
 
     @cached_property
     def resolved_database_url(self) -> str:

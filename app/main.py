@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event
+from starlette.types import ASGIApp
 
 from app import PROJECT_ROOT, __version__
+from app.api.docs import router as docs_router
 from app.api.router import install_error_handlers
 from app.api.router import router as api_router
 from app.api.scoring import ScoringGate
@@ -19,10 +21,14 @@ from app.grading.graders import GraderPool
 from app.grading.registry import GraderFactory, grader_factories, grader_names
 from app.health import router as health_router
 from app.practice.workers import GradingEvents, GradingWorkers
+from app.security.body_limit import BodySizeLimitMiddleware
+from app.security.csrf import CrossSiteMiddleware, CsrfTokens, load_secret_key
+from app.security.headers import SecurityHeadersMiddleware
+from app.security.hosts import TrustedHostMiddleware
 from app.startup import open_database
 from app.voice.service import transcriber_for
 from app.web.pages import router as pages_router
-from app.web.security import SecurityHeadersMiddleware
+from app.web.pages import web_body_limits
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,9 @@ def create_app(
         version=__version__,
         description="Practise ML / AI engineering interviews from your own notes.",
         lifespan=lifespan,
+        # Our own /docs page (app/api/docs.py) serves Swagger UI from static/, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     # Built here, not in the lifespan: an unknown GRADER stops the app before it serves.
@@ -80,8 +89,29 @@ def create_app(
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(docs_router)
     app.include_router(pages_router)
-    install_error_handlers(app)
-    # Added last, so it is the outermost middleware: even an early 413 gets the headers.
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.state.body_limits = []
+    install_error_handlers(app)  # the API's body limit comes first: /api has its own
+    app.state.body_limits.extend(web_body_limits(settings))
+    app.add_middleware(BodySizeLimitMiddleware, limits=app.state.body_limits)
+    # Outside the body limit: a cross-site upload is refused before any of it is read.
+    tokens = CsrfTokens(load_secret_key(settings.secret_key, settings.data_dir))
+    app.add_middleware(CrossSiteMiddleware, tokens=tokens)
+    _outermost(app, settings)
     return app
+
+
+def _outermost(app: FastAPI, settings: Settings) -> None:
+    """Put the security headers and the Host check outside Starlette's own error middleware.
+
+    Middleware added with `add_middleware` runs inside ServerErrorMiddleware, whose 500s
+    would otherwise go out without the headers.
+    """
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        inner = TrustedHostMiddleware(build(), allowed_hosts=settings.allowed_hosts)
+        return SecurityHeadersMiddleware(inner)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]

@@ -137,6 +137,10 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : "";
+    if (status === 403) {
+      flash("The server refused this page's request (its security token is missing or old). Reload the page; your draft is kept.");
+      return;
+    }
     flash("Something went wrong (" + status + "). Your answer is kept; please try again.");
   });
 

@@ -161,6 +161,14 @@
     this.button.setAttribute("aria-pressed", "false");
   };
 
+  // The page's CSRF token, from the header htmx sends (hx-headers on <body>).
+  function csrfHeaders() {
+    try {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      return { "X-CSRF-Token": headers["X-CSRF-Token"] || "" };
+    } catch (e) { return {}; }
+  }
+
   Recorder.prototype.upload = function (blob) {
     var self = this;
     var body = new FormData();
@@ -168,7 +176,7 @@
     body.append("audio", blob, "answer." + ext);
     self.button.disabled = true;
     self.say("Transcribing your answer…");
-    fetch(self.url, { method: "POST", body: body, credentials: "same-origin" })
+    fetch(self.url, { method: "POST", body: body, credentials: "same-origin", headers: csrfHeaders() })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
           if (!response.ok) throw new Error(data.error || "the server answered " + response.status);

@@ -22,6 +22,7 @@ from app.db import Database
 from app.main import create_app
 from app.startup import open_database
 from tests.fakes import FAKE_GRADERS
+from tests.web_client import TEST_HOST, PageClient
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DAY1 = Path(__file__).resolve().parents[1] / "app" / "material" / "default" / "day1.txt"
@@ -63,6 +64,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         grader="fake",
         embedding_warmup=False,
+        # TestClient's Host; the default list (loopback names) stays what users get.
+        trusted_hosts=[TEST_HOST],
     )
 
 
@@ -82,6 +85,6 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    """A client with the app's lifespan running."""
-    with TestClient(app) as test_client:
+    """A client with the app's lifespan running, sending the pages' CSRF token like htmx."""
+    with PageClient(app) as test_client:
         yield test_client

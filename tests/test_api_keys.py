@@ -14,6 +14,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import ApiKey
 from tests.fakes import FAKE_GRADERS
+from tests.web_client import PageClient
 
 API = "/api/v1"
 
@@ -35,7 +36,7 @@ def test_keys_are_stored_as_hashes(database: Database) -> None:
 @pytest.fixture
 def keyed_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
     settings = settings.model_copy(update={"api_keys_required": True})
-    with TestClient(create_app(settings, graders=FAKE_GRADERS)) as client:
+    with PageClient(create_app(settings, graders=FAKE_GRADERS)) as client:
         yield client
 
 

@@ -14,6 +14,7 @@ from app.grading.registry import GraderFactory
 from app.main import create_app
 from tests.fakes import FAKE_GRADERS, OverlapGrader
 from tests.openai_server import FakeOpenAIServer
+from tests.web_client import TEST_HOST, PageClient
 
 API = "/api/v1"
 DROPOUT = {
@@ -128,7 +129,7 @@ def test_a_grader_that_cannot_be_built_is_503(settings: Settings) -> None:
         raise RuntimeError("model files missing")
 
     body = {"question_id": 1, "answer": "x", "grader": "broken"}
-    with TestClient(create_app(settings, graders={**FAKE_GRADERS, "broken": broken})) as client:
+    with PageClient(create_app(settings, graders={**FAKE_GRADERS, "broken": broken})) as client:
         response = client.post(f"{API}/score", json=body)
         batch = client.post(
             f"{API}/score/batch", json={"items": [body, {**body, "grader": "fake"}]}
@@ -262,6 +263,7 @@ def test_llm_grader_falls_back_and_says_so(
         embedding_warmup=False,
         openai_base_url=llm_server.base_url,
         llm_max_retries=0,
+        trusted_hosts=[TEST_HOST],
     )
     # The real LLM grader and `openai` client, with the fake offline grader behind it.
     graders: dict[str, GraderFactory] = {
@@ -270,7 +272,7 @@ def test_llm_grader_falls_back_and_says_so(
     }
     for _ in range(4):
         llm_server.enqueue_error(500, "model crashed")
-    with TestClient(create_app(settings, graders=graders)) as client:
+    with PageClient(create_app(settings, graders=graders)) as client:
         one = client.post(
             f"{API}/score", json={**DROPOUT, "answer": "Dropout zeroes units.", "grader": "llm"}
         )

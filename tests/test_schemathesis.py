@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from app.config import Settings
 from app.main import create_app
 from tests.fakes import OverlapGrader
+from tests.web_client import TEST_HOST
 
 MAX_EXAMPLES = 100
 
@@ -32,6 +33,7 @@ app = create_app(
         data_dir=_DATA_DIR,
         grader="fake",
         embedding_warmup=False,
+        trusted_hosts=[TEST_HOST],  # schemathesis's ASGI client sends TestClient's Host
     ),
     # Generated bodies may name any grader; each name builds the instant fake one, so a request
     # for "embedding", "llm" or "hybrid" never loads a model or calls a network, and one for

@@ -27,6 +27,7 @@ from app.voice.model import DEFAULT_MODEL, Transcriber
 from tests.fakes import FAKE_GRADERS
 from tests.speech import day1_answers, speak, write_wav
 from tests.voice_support import filler_wav, require_voice
+from tests.web_client import PageClient
 
 pytestmark = pytest.mark.voice
 
@@ -109,7 +110,7 @@ def voice_app(settings: Settings) -> Iterator[TestClient]:
     """An app with the real transcriber, keeping audio for replay."""
     require_voice()
     settings = settings.model_copy(update={"voice_keep_audio": True})
-    with TestClient(create_app(settings, graders=FAKE_GRADERS)) as client:
+    with PageClient(create_app(settings, graders=FAKE_GRADERS)) as client:
         yield client
 
 
@@ -152,17 +153,17 @@ def test_api_refuses_bad_uploads_with_a_clear_4xx(
 def test_api_limits_size_and_length(settings: Settings, spoken: dict[str, Path]) -> None:
     data = spoken["fillers"].read_bytes()
     short = settings.model_copy(update={"voice_max_seconds": 5.0, "voice_max_bytes": len(data)})
-    with TestClient(create_app(short, graders=FAKE_GRADERS)) as client:
+    with PageClient(create_app(short, graders=FAKE_GRADERS)) as client:
         too_long = client.post("/api/v1/transcribe", files={"audio": ("a.wav", data, "audio/wav")})
         assert too_long.status_code == 413
         assert too_long.json()["error"]["code"] == "audio_too_long"
         assert "limit is 5 s" in too_long.json()["error"]["message"]
     small = settings.model_copy(update={"voice_max_bytes": 1000})
-    with TestClient(create_app(small, graders=FAKE_GRADERS)) as client:
+    with PageClient(create_app(small, graders=FAKE_GRADERS)) as client:
         too_big = client.post("/api/v1/transcribe", files={"audio": ("a.wav", data, "audio/wav")})
         assert too_big.status_code == 413
         assert too_big.json()["error"]["code"] == "audio_too_large"
-    missing = TestClient(create_app(settings, graders=FAKE_GRADERS))
+    missing = PageClient(create_app(settings, graders=FAKE_GRADERS))
     with missing:
         assert missing.post("/api/v1/transcribe", data={"x": "1"}).status_code == 422
 
@@ -237,7 +238,7 @@ def test_without_voice_the_microphone_is_absent_and_the_api_says_why(
     settings: Settings,
 ) -> None:
     off = settings.model_copy(update={"voice_enabled": False})
-    with TestClient(create_app(off, graders=FAKE_GRADERS)) as client:
+    with PageClient(create_app(off, graders=FAKE_GRADERS)) as client:
         page = BeautifulSoup(client.get(_start_interview(client)).text, "html.parser")
         assert page.select_one("[data-testid=record]") is None
         assert page.select_one("[data-testid=answer-out-loud]") is None

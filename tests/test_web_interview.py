@@ -21,6 +21,7 @@ from app.main import create_app
 from app.models import Answer, Question, utcnow
 from app.models import Grade as GradeRow
 from tests.fakes import FAKE_GRADERS, OverlapGrader
+from tests.web_client import PageClient
 
 HTMX = {"HX-Request": "true"}
 
@@ -359,7 +360,7 @@ def failing_app(settings: Settings) -> FastAPI:
 @pytest.fixture
 def failing_client(failing_app: FastAPI) -> Iterator[TestClient]:
     """A client of the failing app."""
-    with TestClient(failing_app) as test_client:
+    with PageClient(failing_app) as test_client:
         yield test_client
 
 
@@ -404,7 +405,7 @@ def gated_app(settings: Settings) -> Iterator[FastAPI]:
 
 
 def test_slow_grader_shows_a_grading_card_that_polls(gated_app: FastAPI) -> None:
-    with TestClient(gated_app) as client:
+    with PageClient(gated_app) as client:
         url = start(client, count="1")
         status, fragment = submit(client, url, "attention", htmx=True)
         assert status == 200
@@ -433,7 +434,7 @@ def _poll_until_graded(client: TestClient, poll: str) -> BeautifulSoup:
 
 
 def test_card_shows_the_queue_position_while_waiting(gated_app: FastAPI) -> None:
-    with TestClient(gated_app) as client:
+    with PageClient(gated_app) as client:
         urls = [start(client, count="1") for _ in range(3)]
         fragments = [submit(client, url, f"answer {n}", htmx=True)[1] for n, url in enumerate(urls)]
         # The first is with the (only) worker; the third waits behind the second.

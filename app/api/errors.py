@@ -1,4 +1,4 @@
-"""The API's one error shape, its exception handlers and the request body size limit.
+"""The API's one error shape, its exception handlers and its request body size limit.
 
 Handlers are registered on the whole app (FastAPI has no per-router handlers), so each one
 answers in the API shape only for /api paths and hands every other request to the handler
@@ -22,11 +22,12 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.grading.base import UnknownGraderError
 from app.practice.errors import AnswerTooLongError, NotFoundError, PracticeError
 from app.schemas import SHAPE_TAGS, ErrorBody, ErrorResponse
+from app.security.body_limit import BodyLimit
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def install(app: FastAPI) -> None:
         MIN_BODY_BYTES, settings.max_batch_items * settings.max_answer_chars * BYTES_PER_CHAR
     )
     app.state.api_max_body_bytes = limit
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=limit)
+    app.state.body_limits.append(BodyLimit(API_PREFIX, limit, _body_too_large))
 
     def chain(exc_class: type[Exception], api: Handler, default: Handler | None) -> None:
         previous: AnyHandler | None = app.exception_handlers.get(exc_class) or default
@@ -221,6 +222,15 @@ async def _unknown_grader(request: Request, exc: UnknownGraderError) -> Response
     )
 
 
+def _body_too_large(_scope: Scope, max_bytes: int) -> Response:
+    return error_response(
+        413,
+        "body_too_large",
+        f"request body is over the limit of {max_bytes:,} bytes",
+        {"max_bytes": max_bytes},
+    )
+
+
 async def _internal_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "internal server error")
@@ -229,69 +239,3 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 async def _plain_internal_error(_request: Request, _exc: Exception) -> Response:
     # What Starlette answers when no handler is registered for Exception.
     return PlainTextResponse("Internal Server Error", status_code=500)
-
-
-class BodySizeLimitMiddleware:
-    """413 for /api requests whose body is over `max_bytes`.
-
-    A declared Content-Length over the limit is refused before reading anything; a body
-    without one (chunked) is counted as it streams in and refused once it passes the limit.
-    """
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the declared length, then count the streamed bytes."""
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
-        received = 0
-        too_large = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, too_large
-            message = await receive()
-            if too_large or message["type"] != "http.request":
-                return message
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                # End the body here; the app's response is replaced by a 413 below. (Raising
-                # would not work: middleware between here and the route wraps the error.)
-                too_large = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if not too_large:
-                await send(message)
-            elif message["type"] == "http.response.start":
-                await self._refuse(scope, receive, send)
-
-        await self.app(scope, counting_receive, guarded_send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413,
-            "body_too_large",
-            f"request body is over the limit of {self.max_bytes:,} bytes",
-            {"max_bytes": self.max_bytes},
-        )
-        # Tell the client not to reuse the connection: the rest of the body is left unread.
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None

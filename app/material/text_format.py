@@ -52,6 +52,7 @@ def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> Parse
     builder = _Builder(
         source=source, has_parts=any(PART_HEADING.match(line) for line in lines[:end])
     )
+    following = _next_content(lines)
     for index in range(end):
         line = lines[index]
         number = index + 1
@@ -78,7 +79,7 @@ def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> Parse
         elif (
             (topic := TOPIC_HEADING.match(line))
             and builder.in_part
-            and _next_is_question(lines, index)
+            and _is_question_at(lines, following[index])
         ):
             builder.start_topic(int(topic["number"]), topic["title"].strip(), number)
         else:
@@ -131,11 +132,23 @@ def _content_end(lines: list[str]) -> int:
     return end
 
 
-def _next_is_question(lines: list[str], index: int) -> bool:
-    for line in lines[index + 1 :]:
-        if line:
-            return bool(_QUESTION.match(line))
-    return False
+def _is_question_at(lines: list[str], index: int | None) -> bool:
+    return index is not None and bool(_QUESTION.match(lines[index]))
+
+
+def _next_content(lines: list[str]) -> list[int | None]:
+    """For each line, the index of the next non-blank line after it (None at the end).
+
+    One pass from the end: looking ahead from every topic-like line instead made a file of
+    many "1. a" lines quadratic.
+    """
+    following: list[int | None] = [None] * len(lines)
+    after: int | None = None
+    for index in range(len(lines) - 1, -1, -1):
+        following[index] = after
+        if lines[index]:
+            after = index
+    return following
 
 
 @dataclass
@@ -143,6 +156,8 @@ class _Pending:
     question: str
     line: int
     follow_up: bool
+    # Lines between the question and its answer, which continue the question.
+    question_more: list[str] = field(default_factory=list)
     answer_lines: list[str] = field(default_factory=list)
     answer_line: int | None = None
     # Alternatives (score None) and graded examples after the answer, each with its lines.
@@ -184,6 +199,9 @@ class _Builder:
         self.pending = _Pending(question=question, line=line, follow_up=follow_up)
 
     def start_answer(self, text: str, line: int) -> None:
+        if self.pending is not None and self.pending.question_more:
+            self.pending.question = " ".join([self.pending.question, *self.pending.question_more])
+            self.pending.question_more.clear()
         if self.pending is None:
             raise NotesError(self.source, line, "'Your Answer:' without an 'Interviewer:' question")
         if self.pending.answer_line is not None:
@@ -203,12 +221,9 @@ class _Builder:
         elif self.pending is not None and self.pending.answer_line is not None:
             self.pending.answer_lines.append(text)
         elif self.pending is not None and text:
-            # Text between the question and its answer continues the question.
-            self.pending = _Pending(
-                question=f"{self.pending.question} {text}".strip(),
-                line=self.pending.line,
-                follow_up=self.pending.follow_up,
-            )
+            # Text between the question and its answer continues the question (joined once,
+            # when the question closes: joining line by line was quadratic).
+            self.pending.question_more.append(text)
 
     def finish(self, end: int) -> None:
         self._close(end + 1)
@@ -217,6 +232,8 @@ class _Builder:
         pending, self.pending = self.pending, None
         if pending is None:
             return
+        if pending.question_more:
+            pending.question = " ".join([pending.question, *pending.question_more])
         if pending.answer_line is None:
             raise NotesError(
                 self.source, pending.line, f"question has no 'Your Answer:': {pending.question!r}"

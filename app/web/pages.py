@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.types import Scope
 
+from app.config import Settings
 from app.deps import DbSession
 from app.material.bank import bank_outline
 from app.practice.sessions import MAX_QUESTIONS
 from app.practice.stats import topic_averages
 from app.practice.users import get_or_create_user
+from app.security.body_limit import BodyLimit
+from app.security.csrf import require_csrf_token
 from app.voice import web as voice_web
 from app.web import history, interview, material, theme
+from app.web.material import MAX_UPLOAD_BYTES
 from app.web.render import HtmlErrorRoute, error_page, render
 from app.web.start_form import ORDERS
 
-router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
+# Every web route, and every one included below, wants the CSRF token on a state change.
+router = APIRouter(
+    include_in_schema=False,
+    route_class=HtmlErrorRoute,
+    dependencies=[Depends(require_csrf_token)],
+)
+
+# Room for the multipart boundaries and the other fields around an uploaded file.
+MULTIPART_SLACK = 64 * 1024
 
 TIME_LIMITS = [
     (None, "No time limit"),
@@ -47,6 +60,22 @@ router.include_router(history.router)
 router.include_router(material.router)
 router.include_router(voice_web.router)
 router.include_router(theme.router)
+
+
+def web_body_limits(settings: Settings) -> list[BodyLimit]:
+    """The largest request bodies the pages take: an upload, a recording, any other form."""
+    return [
+        BodyLimit("/material", MAX_UPLOAD_BYTES + MULTIPART_SLACK, _too_large),
+        BodyLimit("/recordings", settings.voice_max_bytes + MULTIPART_SLACK, _too_large),
+        # An answer of MAX_ANSWER_CHARS, form-encoded (a character can take 9 bytes: %E2%80%94).
+        BodyLimit("/", max(1 << 20, settings.max_answer_chars * 9) + MULTIPART_SLACK, _too_large),
+    ]
+
+
+def _too_large(scope: Scope, max_bytes: int) -> Response:
+    size = f"{max_bytes / (1024 * 1024):.1f} MB"
+    message = f"The request is larger than this page accepts ({size}); nothing was stored."
+    return error_page(Request(scope), status_code=413, message=message)
 
 
 @router.get("/{path:path}", response_class=HTMLResponse)

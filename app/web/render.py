@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from app.material.notes import NotesError
 from app.practice.errors import AnswerTooLongError, NotFoundError, PracticeError
+from app.security.csrf import CsrfError
 from app.web.templating import templates
 
 
@@ -44,7 +45,7 @@ def error_status(exc: Exception) -> int:
 
 def error_page(request: Request, *, status_code: int, message: str) -> HTMLResponse:
     """A page (or, for htmx, a fragment) that says what went wrong."""
-    titles = {404: "Not found", 413: "Too long", 422: "Cannot do that"}
+    titles = {403: "Refused", 404: "Not found", 413: "Too long", 422: "Cannot do that"}
     context = {
         "status_code": status_code,
         "title": titles.get(status_code, "Error"),
@@ -71,6 +72,8 @@ class HtmlErrorRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
+            except CsrfError as exc:
+                return error_page(request, status_code=403, message=str(exc))
             except RequestValidationError as exc:
                 return error_page(request, status_code=422, message=_validation_message(exc))
             except (PracticeError, NotesError) as exc:

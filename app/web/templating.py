@@ -10,6 +10,7 @@ from jinja2.runtime import Context
 from app import PROJECT_ROOT, __version__
 from app.grading import base
 from app.grading.key_points import is_filler
+from app.security.csrf import csrf_field, csrf_token
 from app.voice.service import voice_available
 
 templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
@@ -68,3 +69,6 @@ templates.env.globals["is_filler"] = is_filler
 templates.env.globals["voice_available"] = voice_available
 templates.env.globals["chosen_theme"] = chosen_theme
 templates.env.globals["path_for"] = path_for
+# Every state-changing form: `{{ csrf_field() }}`; htmx sends `csrf_token()` as a header.
+templates.env.globals["csrf_field"] = csrf_field
+templates.env.globals["csrf_token"] = csrf_token
