@@ -204,7 +204,9 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     for path in args.paths:
         try:
             with database.session() as session:
-                report = import_notes_file(session=session, path=path)
+                report = import_notes_file(
+                    session=session, path=path, max_answer_chars=settings.max_answer_chars
+                )
         except NotesError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1

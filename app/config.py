@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.material.notes import DEFAULT_MAX_ANSWER_CHARS
 from app.security.hosts import default_trusted_hosts
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
@@ -46,7 +47,11 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, description="Timeout of one LLM request.")
     llm_max_retries: int = Field(default=2, description="Retries of a failed LLM request.")
     api_keys_required: bool = Field(default=False, description="Require Bearer API keys on /api.")
-    max_answer_chars: int = Field(default=20_000, description="Longest answer accepted.")
+    max_answer_chars: int = Field(
+        default=DEFAULT_MAX_ANSWER_CHARS,
+        ge=100,
+        description="Longest answer accepted (a candidate's, or a reference answer in notes).",
+    )
     max_batch_items: int = Field(default=256, description="Most items in one batch score request.")
     voice_enabled: bool = Field(
         default=True, description="Offer spoken answers when the voice extra is installed."
@@ -110,6 +115,17 @@ class Settings(BaseSettings):
     )
     grading_max_attempts: int = Field(
         default=3, ge=1, description="Tries per answer before its grading is marked failed."
+    )
+    api_rate_limit: int = Field(
+        default=600,
+        ge=0,
+        description="API calls a minute per API key (with API_KEYS_REQUIRED); 0: no limit.",
+    )
+    score_rate_limit: int = Field(
+        default=120,
+        ge=0,
+        description="/api/v1/score calls a minute per client address when no API key is used; "
+        "0: no limit.",
     )
     score_max_in_flight: int = Field(
         default=8,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ def create_db_engine(url: str) -> Engine:
         max_overflow=POOL_OVERFLOW,
         pool_timeout=POOL_TIMEOUT_S,
     )
-    writers = _WriterLock(SQLITE_BUSY_TIMEOUT_MS / 1000)
+    writers = _WRITERS[engine] = _WriterLock(SQLITE_BUSY_TIMEOUT_MS / 1000)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", writers.begin)
     event.listen(engine, "commit", writers.end)
@@ -113,6 +114,15 @@ class _WriterLock:
         if connection.info.pop(self.HELD, False):
             self._lock.release()
 
+    @property
+    def busy(self) -> bool:
+        """True while a writer of this process is in its transaction."""
+        return self._lock.locked()
+
+
+# Each SQLite engine's writer lock, so the health probe can see a write under way.
+_WRITERS: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
+
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config pointing at migrations/ and at this engine."""
@@ -160,6 +170,12 @@ class Database:
         # A committed write proves the database takes writes, as the health probe would.
         if session.info.pop(FLUSHED, False):
             self.last_write_at = time.monotonic()
+
+    @property
+    def writing(self) -> bool:
+        """True while a unit of work of this process holds SQLite's write lock."""
+        writers = _WRITERS.get(self.engine)
+        return writers is not None and writers.busy
 
     @property
     def is_sqlite(self) -> bool:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
 from app.grading.graders import GraderPool
 from app.practice.workers import GradingEvents
+from app.schemas import MAX_ID
 from app.voice.model import Transcriber
 
 
@@ -68,3 +69,6 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 Graders = Annotated[GraderPool, Depends(get_graders)]
 GradingEventsDep = Annotated[GradingEvents, Depends(get_grading_events)]
 AppTranscriber = Annotated[Transcriber, Depends(get_transcriber)]
+# An id in a URL: outside 1..MAX_ID it names nothing, and both the pages and the API answer
+# 404 for it (a larger number would not even fit the database's 64-bit integers).
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

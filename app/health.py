@@ -36,9 +36,10 @@ class DatabaseProbe:
             now = time.monotonic()
             if self._result and now - self._at < PROBE_EVERY_S:
                 return self._result
-            if now - database.last_write_at < PROBE_EVERY_S:
-                # Answers were just committed: that is the proof, and under load the probe
-                # would only queue for the write lock behind them.
+            if now - database.last_write_at < PROBE_EVERY_S or database.writing:
+                # Answers were just committed, or a writer is in its transaction (a large
+                # import, say): that is the proof, and the probe would only queue for the
+                # write lock behind them, holding every health check up with it.
                 self._result, self._at = {"ok": True, "writable": True}, now
                 return self._result
             self._result = self._probe(database)

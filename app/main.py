@@ -25,6 +25,7 @@ from app.security.body_limit import BodySizeLimitMiddleware
 from app.security.csrf import CrossSiteMiddleware, CsrfTokens, load_secret_key
 from app.security.headers import SecurityHeadersMiddleware
 from app.security.hosts import TrustedHostMiddleware
+from app.security.rate_limit import ApiRateLimitMiddleware, ApiRateLimits
 from app.startup import open_database
 from app.voice.service import transcriber_for
 from app.web.pages import router as pages_router
@@ -95,6 +96,13 @@ def create_app(
     install_error_handlers(app)  # the API's body limit comes first: /api has its own
     app.state.body_limits.extend(web_body_limits(settings))
     app.add_middleware(BodySizeLimitMiddleware, limits=app.state.body_limits)
+    limits = app.state.api_rate_limits = ApiRateLimits.of(
+        api_rate_limit=settings.api_rate_limit, score_rate_limit=settings.score_rate_limit
+    )
+    # Outside the body limit too: a client over its rate is refused before its body is read.
+    app.add_middleware(
+        ApiRateLimitMiddleware, limits=limits, keys_required=settings.api_keys_required
+    )
     # Outside the body limit: a cross-site upload is refused before any of it is read.
     tokens = CsrfTokens(load_secret_key(settings.secret_key, settings.data_dir))
     app.add_middleware(CrossSiteMiddleware, tokens=tokens)

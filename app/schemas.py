@@ -16,10 +16,11 @@ from pydantic import (
     Tag,
 )
 
+from app.material.notes import MAX_QUESTION_CHARS
+
 # Ids past 2**53 cannot be told apart by JSON clients that read numbers as doubles (and
 # SQLite's 64-bit integers end not far above); no bank or history gets near either.
 MAX_ID = 2**53 - 1
-MAX_QUESTION_CHARS = 5_000
 MAX_REFERENCE_CHARS = 50_000
 MAX_KEY_POINTS = 50
 MAX_REFERENCES = 20

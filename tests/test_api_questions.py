@@ -68,11 +68,14 @@ def test_bad_query_parameters_are_422(client: TestClient) -> None:
         assert error["details"][0]["loc"][0] == "query"
 
 
-def test_out_of_range_ids_are_422_not_500(client: TestClient) -> None:
+def test_out_of_range_ids_are_404_not_500(client: TestClient) -> None:
+    # An id in the URL that is no id names nothing (issue 10); in a body it is a 422.
     for path in ("questions/0", "questions/-1", f"questions/{10**30}", "questions/abc"):
         response = client.get(f"{API}/{path}")
-        assert response.status_code == 422, path
-        assert response.json()["error"]["code"] == "validation_error"
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+    body = client.post(f"{API}/score", json={"question_id": 2**63, "answer": "x"})
+    assert body.status_code == 422
 
 
 def test_api_healthz_matches_healthz(client: TestClient) -> None:

@@ -34,6 +34,7 @@ app = create_app(
         grader="fake",
         embedding_warmup=False,
         trusted_hosts=[TEST_HOST],  # schemathesis's ASGI client sends TestClient's Host
+        score_rate_limit=0,  # hundreds of /score calls a minute from one address, on purpose
     ),
     # Generated bodies may name any grader; each name builds the instant fake one, so a request
     # for "embedding", "llm" or "hybrid" never loads a model or calls a network, and one for

@@ -1,7 +1,8 @@
-"""Uploads that cannot hurt the server: size limits while the body streams in."""
+"""Uploads that cannot hurt the server: size limits, YAML without aliases, answer limits."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -13,9 +14,13 @@ import uvicorn
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from app.config import Settings
 from app.main import create_app
+from app.material.notes import NotesError
+from app.material.parser import parse_notes
+from app.models import Question
 from tests.fakes import FAKE_GRADERS
 from tests.test_browser import _free_port
 from tests.web_client import page_token
@@ -128,3 +133,103 @@ def test_an_oversized_upload_is_413_with_a_page(app: FastAPI, client: TestClient
     notice = BeautifulSoup(response.text, "html.parser").select_one("[data-testid=error]")
     assert notice is not None and notice["data-status"] == "413"
     assert "nothing was stored" in notice.get_text()
+
+
+BOMB = "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [
+        f"{level}: &{level} [" + ",".join([f"*{chr(ord(level) - 1)}"] * 9) + "]"
+        for level in "bcdefgh"
+    ]
+    + ["questions:", "  - question: What is it?", "    answer: *h"]
+)
+
+
+def _bank_size(app: FastAPI) -> int:
+    with app.state.database.session() as session:
+        return session.scalar(select(func.count()).select_from(Question)) or 0
+
+
+def _upload(client: TestClient, name: str, text: str) -> tuple[int, str]:
+    response = client.post("/material", files={"notes": (name, text.encode(), "text/plain")})
+    page = BeautifulSoup(response.text, "html.parser")
+    notice = page.select_one("[data-testid=error], [data-testid=import-error], [role=alert]")
+    return response.status_code, notice.get_text(" ", strip=True) if notice else response.text
+
+
+def test_the_yaml_alias_bomb_is_refused_and_nothing_is_stored(
+    app: FastAPI, client: TestClient
+) -> None:
+    before = _bank_size(app)
+    status, message = _upload(client, "bomb.yaml", BOMB)
+    assert status == 422
+    assert "bomb.yaml:1" in message and "not accepted" in message
+    assert _bank_size(app) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("questions:\n - &q {question: a, answer: b}\n - *q\n", "anchors (&name)"),
+        ("- question: a\n  answer: b\n  alternatives: [*x]\n", "aliases (*name)"),
+        ("- " * 50 + "x\n", "nested more than 20 levels"),
+        ("[" * 100_000 + "]" * 100_000, "not valid YAML"),
+        ("- question: a\n  answer: [a, list]\n", "'answer' must be text"),
+    ],
+)
+def test_yaml_that_notes_never_need_is_refused(text: str, expected: str) -> None:
+    with pytest.raises(NotesError, match=re.escape(expected)):
+        parse_notes(text, source="bank.yaml")
+
+
+def test_plain_yaml_still_reads_types_and_lines() -> None:
+    text = (
+        "questions:\n"
+        "  - part: 'Part 2: Models'\n    topic: Trees\n    question: Why prune?\n"
+        "    answer: To stop overfitting.\n    follow_up: true\n"
+        "    examples:\n      - {answer: It is faster, grade: 40}\n"
+        "  - question: 42\n    answer: 0.5\n"
+    )
+    notes = parse_notes(text, source="bank.yaml")
+    first, second = notes.questions
+    assert (first.part_number, first.part_title, first.topic_title) == (2, "Models", "Trees")
+    assert first.follow_up is True and first.examples[0].score == 40.0
+    assert (first.line, second.line) == (2, 9)
+    assert (second.question, second.answer) == ("42", "0.5")
+
+
+def test_imported_answers_obey_max_answer_chars(app: FastAPI, client: TestClient) -> None:
+    before = _bank_size(app)
+    limit = app.state.settings.max_answer_chars
+    long_answer = "word " * (limit // 5 + 10)
+    text = f"Part 1: P\n1. T\nInterviewer: What is it?\nYour Answer: {long_answer}\n"
+    status, message = _upload(client, "long.txt", text)
+    assert status == 422
+    assert "long.txt:3" in message and f"{limit:,} (MAX_ANSWER_CHARS)" in message
+    assert _bank_size(app) == before
+
+
+def test_a_file_of_topic_lines_is_refused_with_a_message(client: TestClient) -> None:
+    # The issue's 800 KB file (the parser used to be quadratic on it); figures: bench/upload.py.
+    status, message = _upload(client, "topics.txt", "1. a\n" * 160_000)
+    assert status == 422
+    assert "no questions found" in message
+
+
+def test_question_lines_join_and_headings_split_as_before() -> None:
+    text = (
+        "Part 1: P\n1. T\nInterviewer: What is\nthe softmax\nfor?\n"
+        "Your Answer: It makes weights.Self-Attention: every token looks at the others.\n"
+    )
+    (question,) = parse_notes(text, source="n.txt").questions
+    assert question.question == "What is the softmax for?"
+    assert question.answer == "It makes weights.\nSelf-Attention: every token looks at the others."
+
+
+def test_a_file_of_too_many_questions_is_refused(app: FastAPI, client: TestClient) -> None:
+    before = _bank_size(app)
+    items = "".join(f"- question: Q{n}?\n  answer: A{n}.\n" for n in range(2001))
+    status, message = _upload(client, "many.yaml", items)
+    assert status == 422
+    assert "2,001 questions; at most 2,000" in message
+    assert _bank_size(app) == before

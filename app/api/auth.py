@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -12,6 +12,7 @@ from app.api.errors import ApiError
 from app.api.keys import authenticate
 from app.db import Database
 from app.deps import AppDatabase, AppSettings
+from app.security.rate_limit import ApiRateLimits, client_address
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -25,6 +26,7 @@ def _unauthorized(message: str) -> ApiError:
 
 
 async def require_api_key(
+    request: Request,
     settings: AppSettings,
     database: AppDatabase,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -36,6 +38,9 @@ async def require_api_key(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
     if not await run_in_threadpool(_check_key, database, credentials.credentials):
+        # Counted per address: ApiRateLimitMiddleware refuses an address that keeps guessing.
+        limits: ApiRateLimits = request.app.state.api_rate_limits
+        limits.record_auth_failure(client_address(request.scope))
         raise _unauthorized("the API key is not valid or has been revoked")
 
 

@@ -191,8 +191,12 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> Respons
     return error_response(exc.status_code, code, message, details, exc.headers)
 
 
-async def _request_validation_error(_request: Request, exc: RequestValidationError) -> Response:
+async def _request_validation_error(request: Request, exc: RequestValidationError) -> Response:
     errors = exc.errors()
+    if any(error.get("loc", ("",))[0] == "path" for error in errors):
+        # An id out of range (or not a number) in the URL names nothing: 404, as for any
+        # other id that names nothing, whatever else is wrong with the request.
+        return error_response(404, "not_found", f"nothing at {request.url.path}")
     return error_response(
         422, "validation_error", describe_validation(errors), validation_details(errors)
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.api.errors import documented
 from app.api.views import question_out, topic_list
-from app.deps import DbSession
+from app.deps import DbSession, IdPath
 from app.material.bank import (
     QuestionView,
     bank_outline,
@@ -17,7 +17,7 @@ from app.material.bank import (
     list_questions,
 )
 from app.practice.errors import NotFoundError
-from app.schemas import MAX_ID, QuestionOut, QuestionPage, TopicList
+from app.schemas import QuestionOut, QuestionPage, TopicList
 
 router = APIRouter(tags=["questions"])
 
@@ -65,7 +65,7 @@ def questions(
     response_model=QuestionOut,
     responses=documented({404: "No such question."}),
 )
-def question(session: DbSession, question_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> QuestionOut:
+def question(session: DbSession, question_id: IdPath) -> QuestionOut:
     """One question (retired ones too) with its reference answer and key points."""
     found = get_question(session=session, question_id=question_id)
     if found is None:

@@ -19,8 +19,8 @@ from app.grading.graders import GraderPool
 from app.grading.references import decided_by_examples, decided_reference
 from app.material.bank import grading_question
 from app.models import ExampleAnswer, Question
-from app.practice.errors import NotFoundError
-from app.practice.grades import check_answer_length
+from app.practice.errors import AnswerTooLongError, NotFoundError, PracticeError
+from app.practice.grades import check_answer_text
 from app.schemas import (
     BatchResult,
     ErrorBody,
@@ -161,15 +161,21 @@ def score_answer(
     max_chars: int,
 ) -> ScoreResponse:
     """Grade one answer; NotFoundError, AnswerTooLongError, UnknownGraderError, or 503."""
-    check_answer_length(request.answer, max_chars=max_chars)
+    check_answer_text(request.answer, max_chars=max_chars)
     grader = grader_for(graders, request.grader)
     question_id, question = _question_of(request=request, bank=bank)
     try:
         grade = grader.grade(question, request.answer)
     except Exception as exc:  # a grader failure is the server's problem, not the request's
         log.exception("grader %s failed", grader.name)
-        raise ApiError(503, "grading_failed", f"the grader {grader.name!r} failed: {exc}") from exc
+        raise ApiError(503, "grading_failed", _grader_failed(grader.name)) from exc
     return grade_response(grade, question_id=question_id)
+
+
+def _grader_failed(name: str) -> str:
+    # A fixed text: what a grader's exception says (an endpoint's reply, a key, a path) is for
+    # the server's log, not for clients.
+    return f"the grader {name!r} failed; the server's log has the details"
 
 
 def bank_ids(requests: Sequence[ScoreRequest]) -> set[int]:
@@ -257,13 +263,12 @@ def _task(
     bank: dict[int, GradingQuestion],
     max_chars: int,
 ) -> _Task:
-    if len(request.answer) > max_chars:
-        raise _ItemError(
-            error_body(
-                "answer_too_long",
-                f"answer is {len(request.answer):,} characters; the limit is {max_chars:,}",
-            )
-        )
+    try:
+        check_answer_text(request.answer, max_chars=max_chars)
+    except AnswerTooLongError as exc:
+        raise _ItemError(error_body("answer_too_long", str(exc))) from None
+    except PracticeError as exc:
+        raise _ItemError(error_body("invalid_request", str(exc))) from None
     try:
         grader = grader_for(graders, request.grader)
     except UnknownGraderError as exc:
@@ -302,10 +307,9 @@ def _grade_group(tasks: list[_Task]) -> list[Grade | ErrorBody]:
     for task in tasks:
         try:
             results.append(grader.grade(task.question, task.answer))
-        except Exception as exc:
-            results.append(
-                error_body("grading_failed", f"the grader {grader.name!r} failed: {exc}")
-            )
+        except Exception:
+            log.exception("grader %s failed", grader.name)
+            results.append(error_body("grading_failed", _grader_failed(grader.name)))
     return results
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -12,7 +12,7 @@ from app.api.errors import ApiError, documented
 from app.api.scoring import grader_for
 from app.api.views import answer_out, session_out
 from app.config import Settings
-from app.deps import AppDatabase, AppSettings, DbSession, Graders, GradingEventsDep
+from app.deps import AppDatabase, AppSettings, DbSession, Graders, GradingEventsDep, IdPath
 from app.grading.base import UnknownGraderError
 from app.practice.grades import submit_answer
 from app.practice.grading_queue import grading_status, queue_depth, retry_grading
@@ -25,7 +25,7 @@ from app.practice.sessions import (
 )
 from app.practice.users import get_or_create_user
 from app.practice.web_support import get_answer
-from app.schemas import MAX_ID, AnswerCreate, AnswerOut, AnswerResult, SessionCreate, SessionOut
+from app.schemas import AnswerCreate, AnswerOut, AnswerResult, SessionCreate, SessionOut
 
 router = APIRouter(tags=["sessions"])
 
@@ -34,7 +34,6 @@ router = APIRouter(tags=["sessions"])
 # a worker thread. While every thread waits for SQLite's write lock, a transaction waiting for
 # a thread to serialise its response would keep that lock until the busy timeout.
 
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 MAX_IDEMPOTENCY_KEY = 100
 MAX_POLL_WAIT_S = 60.0
 

@@ -189,19 +189,22 @@ class LLMGrader:
             parsed = parse_reply(text, n_points=len(points))
         except openai.APITimeoutError:
             return LLMFailure("timeout", f"no reply from {self.model} within the timeout")
-        # What an endpoint says in an error can hold anything (its own prompt, a key, the
-        # answer): it goes to the log, never into a grade a person or a client sees.
-        except openai.APIConnectionError:
-            log.warning("cannot reach the LLM endpoint", exc_info=True)
+        # What an endpoint says in an error can hold anything (its own prompt, the answer, or
+        # the request echoed with its `Authorization: Bearer sk-…`): only its status and a
+        # fixed message go into the grade, and only the status and error type into the log.
+        except openai.APIConnectionError as exc:
+            log.warning("cannot reach the LLM endpoint (%s)", type(exc.__cause__ or exc).__name__)
             return LLMFailure("connection", "cannot reach the LLM endpoint")
         except openai.APIStatusError as exc:
-            log.warning("LLM endpoint answered HTTP %s: %s", exc.status_code, exc)
+            log.warning(
+                "LLM endpoint answered HTTP %s (request id %s)", exc.status_code, exc.request_id
+            )
             return LLMFailure("status", f"HTTP {exc.status_code} from the LLM endpoint")
         except ReplyError as exc:
             return LLMFailure(exc.kind, str(exc))
-        except Exception:
+        except Exception as exc:
             # The contract is a grade, never an exception, whatever the endpoint sent back.
-            log.exception("LLM grading failed unexpectedly")
+            log.error("LLM grading failed unexpectedly (%s)", type(exc).__name__)
             return LLMFailure("error", "the LLM endpoint's reply could not be used")
         return self._to_grade(
             parsed,

@@ -11,8 +11,11 @@ WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _LIST_SEPARATOR = re.compile(r"[,;/\n•|]|\s-\s|\band\b|\bor\b")
 # A sub-heading glued onto the end of the previous sentence when the page lost its line break:
 # "...like max_depth.Random Forest: This is..." or "...'I loved the movie!'One-Shot Prompting: ...".
+# Words of a heading are bounded (and split only at spaces) so that a long run of letters is
+# not scanned again from each of its capitals: unbounded, a 2 MB line of "aB" took minutes.
 _GLUED_HEADING = re.compile(
-    r"(?<=[a-z0-9.!?'\"”’):\]])(?=[A-Z][A-Za-z0-9\-]*(?:[ \-][A-Z(][A-Za-z0-9\-()]*){0,4}: \S)"
+    r"(?<=[a-z0-9.!?'\"”’):\]])"
+    r"(?=[A-Z][A-Za-z0-9\-]{0,30}+(?: [A-Z(][A-Za-z0-9\-()]{0,30}+){0,4}+: \S)"
 )
 KEYWORD_LIST_MIN_WORDS = 5
 KEYWORD_LIST_MIN_ITEMS = 4

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.grading.key_points import KeyPoint as ExtractedPoint
 from app.grading.key_points import extract_key_points
-from app.material.notes import ParsedNotes, ParsedQuestion, question_key
+from app.material.notes import (
+    DEFAULT_MAX_ANSWER_CHARS,
+    ParsedNotes,
+    ParsedQuestion,
+    check_sizes,
+    question_key,
+)
 from app.material.parser import parse_notes, read_notes_file
 from app.models import (
     ExampleAnswer,
@@ -49,18 +55,32 @@ class ImportReport:
         )
 
 
-def import_notes_file(*, session: Session, path: Path) -> ImportReport:
+def import_notes_file(
+    *, session: Session, path: Path, max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
+) -> ImportReport:
     """Parse a notes file and import it; a bad file raises NotesError and imports nothing."""
-    return import_parsed_notes(session=session, notes=read_notes_file(path))
+    return import_parsed_notes(
+        session=session, notes=read_notes_file(path), max_answer_chars=max_answer_chars
+    )
 
 
-def import_notes_text(*, session: Session, text: str, name: str) -> ImportReport:
-    """Parse notes given as text under a file name (uploads) and import them."""
-    return import_parsed_notes(session=session, notes=parse_notes(text, source=name))
+def import_notes_text(
+    *, session: Session, text: str, name: str, max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
+) -> ImportReport:
+    """Parse notes given as text under a file name and import them."""
+    return import_parsed_notes(
+        session=session, notes=parse_notes(text, source=name), max_answer_chars=max_answer_chars
+    )
 
 
-def import_parsed_notes(*, session: Session, notes: ParsedNotes) -> ImportReport:
-    """Bring the bank in line with a parsed file: add new, version changed, retire removed."""
+def import_parsed_notes(
+    *, session: Session, notes: ParsedNotes, max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
+) -> ImportReport:
+    """Bring the bank in line with a parsed file: add new, version changed, retire removed.
+
+    NotesError, before anything is written, when a question or answer is over its limit.
+    """
+    check_sizes(notes, max_answer_chars=max_answer_chars)
     source = _source_file(session, notes)
     existing = {
         q.key: q

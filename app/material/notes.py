@@ -92,6 +92,51 @@ class ParsedNotes:
     questions: list[ParsedQuestion]
 
 
+# The longest question text a notes file may hold (the API's limit for a question too);
+# answers are held to MAX_ANSWER_CHARS, the limit of a candidate's answer.
+MAX_QUESTION_CHARS = 5_000
+DEFAULT_MAX_ANSWER_CHARS = 20_000
+# Questions one file may hold: far more than a day of notes, few enough that an import stays
+# a matter of seconds (each question is a row with its key points and its first revision).
+MAX_QUESTIONS_PER_FILE = 2_000
+
+
+def check_sizes(notes: ParsedNotes, *, max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS) -> None:
+    """NotesError for a file of too many questions, or naming the line of the first question
+    or answer over its length limit.
+
+    A reference answer is graded against like a candidate's answer, so it obeys the same limit;
+    without one, a single huge answer would make every grading of its question slow.
+    """
+    if len(notes.questions) > MAX_QUESTIONS_PER_FILE:
+        extra = notes.questions[MAX_QUESTIONS_PER_FILE]
+        raise NotesError(
+            notes.source,
+            extra.line,
+            f"the file holds {len(notes.questions):,} questions; at most "
+            f"{MAX_QUESTIONS_PER_FILE:,} are imported from one file (split it into several)",
+        )
+    for parsed in notes.questions:
+        if len(parsed.question) > MAX_QUESTION_CHARS:
+            raise NotesError(
+                notes.source,
+                parsed.line,
+                f"the question is {len(parsed.question):,} characters; the longest accepted "
+                f"is {MAX_QUESTION_CHARS:,}",
+            )
+        answers = [("answer", parsed.answer)]
+        answers += [("alternative answer", text) for text in parsed.alternatives]
+        answers += [("example answer", example.text) for example in parsed.examples]
+        for what, text in answers:
+            if len(text) > max_answer_chars:
+                raise NotesError(
+                    notes.source,
+                    parsed.line,
+                    f"the {what} is {len(text):,} characters; the longest accepted is "
+                    f"{max_answer_chars:,} (MAX_ANSWER_CHARS)",
+                )
+
+
 # Headings both notes formats use: "Part 2: Core ML" and "3. Bias-Variance" (a topic).
 PART_HEADING = re.compile(r"^Part\s+(?P<number>\d+)\s*[:.\-–—]\s*(?P<title>.+)$", re.IGNORECASE)
 TOPIC_HEADING = re.compile(r"^(?P<number>\d+)[.)]\s+(?P<title>\S.*)$")

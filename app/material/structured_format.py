@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from app.material.notes import (
     EXAMPLE_GRADES,
@@ -19,49 +21,138 @@ from app.material.notes import (
 )
 
 _REQUIRED = ("question", "answer")
+# Deeper than any question bank needs (an item, its examples, an example's fields).
+MAX_DEPTH = 20
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _Refused(Exception):
+    """YAML that is valid but not accepted in notes; `line` is 1-based."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _read_yaml(text: str) -> tuple[Any, dict[int, list[int]]]:
+    """The document as plain Python values, and the line of each item of each list (by id).
+
+    Built straight from the parser's events, without PyYAML's node graph: that is several times
+    faster on a 2 MB bank, and it lets the reader refuse what notes never need before it can
+    cost anything. An alias (`*name`) repeats a node wherever it is used, so nine aliases of
+    nine aliases make a 390-byte file expand into millions of characters ("billion laughs"):
+    anchors and aliases are refused, and so is nesting deeper than MAX_DEPTH.
+    """
+    resolver = Resolver()
+    constructor = SafeConstructor()
+    # Open collections, innermost last: [list or dict, the mapping's pending key, start line].
+    stack: list[list[Any]] = []
+    documents: list[Any] = []
+    lines_of: dict[int, list[int]] = {}
+
+    def add(value: Any, line: int) -> None:
+        if not stack:
+            documents.append(value)
+            return
+        frame = stack[-1]
+        container = frame[0]
+        if isinstance(container, list):
+            container.append(value)
+            lines_of[id(container)].append(line)
+        elif frame[1] is _NO_KEY:
+            frame[1] = value if isinstance(value, _KEY_TYPES) else repr(value)
+        else:
+            container[frame[1]] = value
+            frame[1] = _NO_KEY
+
+    loader = yaml.CSafeLoader(text) if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader(text)
+    try:
+        while (event := loader.get_event()) is not None:
+            line = event.start_mark.line + 1 if event.start_mark else 1
+            if isinstance(event, yaml.AliasEvent):
+                raise _Refused(line, "aliases (*name) are not accepted in notes: write it out")
+            if getattr(event, "anchor", None):
+                raise _Refused(line, "anchors (&name) are not accepted in notes: write it out")
+            if isinstance(event, yaml.ScalarEvent):
+                add(_scalar(event, resolver, constructor), line)
+            elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep")
+                container: list[Any] | dict[Any, Any] = (
+                    [] if isinstance(event, yaml.SequenceStartEvent) else {}
+                )
+                if isinstance(container, list):
+                    lines_of[id(container)] = []
+                stack.append([container, _NO_KEY, line])
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                done, _key, start = stack.pop()
+                add(done, start)
+    finally:
+        loader.dispose()
+    if len(documents) > 1:
+        raise _Refused(1, "more than one YAML document in the file")
+    return (documents[0] if documents else None), lines_of
+
+
+_NO_KEY = object()
+_KEY_TYPES = (str, int, float, bool, type(None))
+
+
+def _scalar(event: yaml.ScalarEvent, resolver: Resolver, constructor: SafeConstructor) -> Any:
+    """A scalar's value: text stays text; true, 12, 0.5 and null become what YAML says."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR_TAG:
+        return event.value
+    node = yaml.ScalarNode(tag, event.value, style=event.style)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        return event.value  # a tag the safe constructor does not know: keep the text
 
 
 def parse_structured_notes(text: str, *, source: str, fmt: str) -> ParsedNotes:
     """Parse YAML/JSON items into questions; raise NotesError naming the file and line."""
     try:
-        root = yaml.compose(text)  # JSON is read as YAML too: nodes keep their line numbers
+        root, lines_of = _read_yaml(text)  # JSON is read as YAML too: it keeps its lines
+    except _Refused as exc:
+        raise NotesError(source, exc.line, str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         raise NotesError(source, line, f"not valid {fmt.upper()}: {exc}") from None
     if root is None:
         raise NotesError(source, 1, "no questions found: the file is empty")
-    if isinstance(root, yaml.MappingNode):
-        root = _mapping_value(root, "questions")
+    if isinstance(root, dict):
+        root = root.get("questions")
         if root is None:
             raise NotesError(source, 1, "expected a list of questions or a 'questions:' list")
-    if not isinstance(root, yaml.SequenceNode):
-        raise NotesError(source, root.start_mark.line + 1, "expected a list of questions")
-    parts: dict[str, int] = {}
-    topics: dict[tuple[int, str], int] = {}
+    if not isinstance(root, list):
+        raise NotesError(source, 1, "expected a list of questions")
+    parts = _Numbering()
+    topics: dict[int, _Numbering] = {}
     questions: list[ParsedQuestion] = []
-    for node in root.value:
-        line = node.start_mark.line + 1
-        if not isinstance(node, yaml.MappingNode):
+    for item, line in zip(root, lines_of[id(root)], strict=True):
+        if not isinstance(item, dict):
             raise NotesError(source, line, "each item must be a mapping with question and answer")
-        item = _plain(yaml.safe_load(yaml.serialize(node)))
         for key in _REQUIRED:
-            if not str(item.get(key) or "").strip():
+            if not _text(item.get(key)).strip():
                 raise NotesError(source, line, f"item has no {key!r}")
-        part_number, part_title = _numbered(item.get("part"), PART_HEADING, parts, "General")
-        topic_key_space = {k[1]: v for k, v in topics.items() if k[0] == part_number}
-        topic_number, topic_title = _numbered(
-            item.get("topic"), TOPIC_HEADING, topic_key_space, "General"
+            if not isinstance(item[key], str | int | float):
+                raise NotesError(source, line, f"{key!r} must be text")
+        part_number, part_title = parts.number(item.get("part"), PART_HEADING)
+        topic_number, topic_title = topics.setdefault(part_number, _Numbering()).number(
+            item.get("topic"), TOPIC_HEADING
         )
-        topics[(part_number, topic_title)] = topic_number
         questions.append(
             ParsedQuestion(
                 part_number=part_number,
                 part_title=part_title,
                 topic_number=topic_number,
                 topic_title=topic_title,
-                question=str(item["question"]).strip(),
-                answer=str(item["answer"]).strip(),
+                question=_text(item["question"]).strip(),
+                answer=_text(item["answer"]).strip(),
                 line=line,
                 follow_up=bool(item.get("follow_up", False)),
                 alternatives=_alternatives(item, source=source, line=line),
@@ -71,6 +162,10 @@ def parse_structured_notes(text: str, *, source: str, fmt: str) -> ParsedNotes:
     if not questions:
         raise NotesError(source, 1, "no questions found: the list is empty")
     return ParsedNotes(source=source, format=fmt, questions=questions)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _alternatives(item: dict[str, Any], *, source: str, line: int) -> tuple[str, ...]:
@@ -107,26 +202,21 @@ def _examples(item: dict[str, Any], *, source: str, line: int) -> tuple[ParsedEx
     return tuple(examples)
 
 
-def _mapping_value(node: yaml.MappingNode, key: str) -> yaml.Node | None:
-    for key_node, value_node in node.value:
-        if getattr(key_node, "value", None) == key:
-            return value_node
-    return None
+class _Numbering:
+    """Numbers of parts (or of one part's topics) by title, in order of appearance."""
 
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+        self.highest = 0
 
-def _plain(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _numbered(
-    value: object, pattern: re.Pattern[str], seen: dict[str, int], default: str
-) -> tuple[int, str]:
-    """(number, title) from 'Part 2: Title', '2. Title' or 'Title' (numbered by appearance)."""
-    text = str(value).strip() if value not in (None, "") else default
-    if match := pattern.match(text):
-        number, title = int(match["number"]), match["title"].strip()
-    else:
-        title = text
-        number = seen.get(title, max(seen.values(), default=0) + 1)
-    seen[title] = number
-    return number, title
+    def number(self, value: object, pattern: re.Pattern[str]) -> tuple[int, str]:
+        """(number, title) from 'Part 2: Title', '2. Title' or 'Title' (numbered by appearance)."""
+        text = str(value).strip() if value not in (None, "") else "General"
+        if match := pattern.match(text):
+            number, title = int(match["number"]), match["title"].strip()
+        else:
+            title = text
+            number = self.seen.get(title, self.highest + 1)
+        self.seen[title] = number
+        self.highest = max(self.highest, number)
+        return number, title

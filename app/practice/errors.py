@@ -11,3 +11,7 @@ class NotFoundError(PracticeError):
 
 class AnswerTooLongError(PracticeError):
     """An answer over the size limit (413)."""
+
+
+class EmptyAnswerError(PracticeError):
+    """An answer with nothing but whitespace in it (422); nothing is stored."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.grading.base import Grade as GradeResult
 from app.grading.key_points import label_and_text
 from app.models import GRADING_PENDING, Answer, Grade, Question, SessionItem, User
-from app.practice.errors import AnswerTooLongError
+from app.practice.errors import AnswerTooLongError, EmptyAnswerError
 from app.practice.sessions import finish_if_done
 
 # Set on a session that queued an answer; the app wakes its workers once that session commits.
@@ -79,8 +79,10 @@ def _with_label(point: dict[str, Any]) -> dict[str, Any]:
     return {**point, "label": label, "text": text}
 
 
-def check_answer_length(text: str, *, max_chars: int) -> None:
-    """Raise AnswerTooLongError for an answer over the limit."""
+def check_answer_text(text: str, *, max_chars: int) -> None:
+    """EmptyAnswerError for an answer of only whitespace, AnswerTooLongError over the limit."""
+    if not text.strip():
+        raise EmptyAnswerError("Write an answer before submitting it.")
     if len(text) > max_chars:
         raise AnswerTooLongError(f"answer is {len(text):,} characters; the limit is {max_chars:,}")
 
@@ -179,7 +181,7 @@ def submit_answer(
         first = answer_by_key(session=session, key=idempotency_key)
         if first is not None:
             return Submission(first, repeated=True)
-    check_answer_length(text, max_chars=max_chars)
+    check_answer_text(text, max_chars=max_chars)
     try:
         # A savepoint: two requests racing with one key must not fail the whole unit of work.
         with session.begin_nested():

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from app.config import Settings
 from app.models import Answer, Recording
 from app.practice.errors import NotFoundError
+from app.schemas import MAX_ID
 from app.voice.audio import Audio, decode_audio
 from app.voice.delivery import Delivery, DeliveryNote, Pause, assess, combine, measure_delivery
 from app.voice.model import Transcriber, Transcript
@@ -101,13 +102,13 @@ def attach_recordings(
     *, session: Session, answer: Answer, recording_ids: Sequence[int]
 ) -> list[Recording]:
     """Tie the recordings an answer was spoken in to it; ones already used stay where they are."""
-    if not recording_ids:
+    # An id outside the range of ids names no recording, like any other unknown id.
+    wanted = {i for i in recording_ids if 1 <= i <= MAX_ID}
+    if not wanted:
         return []
     recordings = list(
         session.scalars(
-            select(Recording).where(
-                Recording.id.in_(set(recording_ids)), Recording.answer_id.is_(None)
-            )
+            select(Recording).where(Recording.id.in_(wanted), Recording.answer_id.is_(None))
         )
     )
     for recording in recordings:

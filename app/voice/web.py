@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.db import Database
-from app.deps import AppSettings, AppTranscriber, DbSession
+from app.deps import AppSettings, AppTranscriber, DbSession, IdPath
 from app.voice.errors import VoiceError
 from app.voice.service import (
     audio_dir,
@@ -58,7 +58,9 @@ async def create_recording(
 
 
 @router.get("/recordings/{recording_id}/audio", name="recording_audio")
-def recording_audio(recording_id: int, session: DbSession, settings: AppSettings) -> FileResponse:
+def recording_audio(
+    recording_id: IdPath, session: DbSession, settings: AppSettings
+) -> FileResponse:
     """The kept audio of a spoken answer, for replay beside its transcript."""
     path, media_type = kept_audio(session=session, settings=settings, recording_id=recording_id)
     return FileResponse(path, media_type=media_type)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.deps import DbSession
+from app.deps import DbSession, IdPath
 from app.material.bank import QuestionView, get_question
 from app.practice.errors import NotFoundError
 from app.practice.stats import question_attempts
@@ -27,7 +27,7 @@ def history_index(request: Request, session: DbSession) -> HTMLResponse:
 
 
 @router.get("/questions/{question_id}/history", response_class=HTMLResponse)
-def question_history(request: Request, question_id: int, session: DbSession) -> HTMLResponse:
+def question_history(request: Request, question_id: IdPath, session: DbSession) -> HTMLResponse:
     """Every attempt at one question: a score chart and the answers side by side."""
     question = get_question(session=session, question_id=question_id)
     if question is None:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import AppSettings, DbSession, GradingEventsDep
+from app.deps import AppSettings, DbSession, GradingEventsDep, IdPath
 from app.grading.feedback import follow_up_question
 from app.models import Answer, PracticeSession, SessionItem
 from app.practice.errors import NotFoundError, PracticeError
@@ -78,7 +78,7 @@ def start_interview(
 
 
 @router.get("/interviews/{session_id}")
-def resume_interview(session_id: int, session: DbSession) -> Response:
+def resume_interview(session_id: IdPath, session: DbSession) -> Response:
     """The interview's first unanswered question, or its summary when every one is answered."""
     practice = get_session(session=session, session_id=session_id)
     item = next_item(practice)
@@ -186,8 +186,8 @@ def _load_turn(
 @router.get("/interviews/{session_id}/items/{item_id}", response_class=HTMLResponse)
 async def show_turn(
     request: Request,
-    session_id: int,
-    item_id: int,
+    session_id: IdPath,
+    item_id: IdPath,
     session: DbSession,
     events: GradingEventsDep,
     retry: bool = False,
@@ -230,8 +230,8 @@ def _graded_url(item: SessionItem, answer: Answer) -> str:
 @router.post("/interviews/{session_id}/items/{item_id}/answers", response_class=HTMLResponse)
 def answer_turn(
     request: Request,
-    session_id: int,
-    item_id: int,
+    session_id: IdPath,
+    item_id: IdPath,
     session: DbSession,
     settings: AppSettings,
     answer: Annotated[str, Form()] = "",
@@ -242,8 +242,6 @@ def answer_turn(
     """Store the answer and queue it for grading, then go to the turn's page for the grade."""
     practice, item = _load_turn(session, session_id, item_id)
     try:
-        if not answer.strip():
-            raise PracticeError("Write an answer before submitting it.")
         submitted = submit_answer(
             session=session,
             user=practice.user,
@@ -283,7 +281,7 @@ def _answer_turn(session: Session, answer_id: int) -> tuple[Answer, PracticeSess
 
 
 @router.get("/answers/{answer_id}/grade", response_class=HTMLResponse)
-def poll_grade(request: Request, answer_id: int, session: DbSession) -> Response:
+def poll_grade(request: Request, answer_id: IdPath, session: DbSession) -> Response:
     """The answer's grade card once graded (htmx polls this), else the grading card again."""
     answer, practice, item = _answer_turn(session, answer_id)
     if not is_htmx(request):
@@ -293,7 +291,9 @@ def poll_grade(request: Request, answer_id: int, session: DbSession) -> Response
 
 
 @router.post("/answers/{answer_id}/grade", response_class=HTMLResponse)
-def retry_answer_grading(answer_id: int, session: DbSession, events: GradingEventsDep) -> Response:
+def retry_answer_grading(
+    answer_id: IdPath, session: DbSession, events: GradingEventsDep
+) -> Response:
     """Queue a saved answer for grading again after its grading failed or stalled."""
     answer, _practice, item = _answer_turn(session, answer_id)
     if retry_grading(session=session, answer=answer):
@@ -303,8 +303,8 @@ def retry_answer_grading(answer_id: int, session: DbSession, events: GradingEven
 
 @router.post("/interviews/{session_id}/items/{item_id}/follow-ups")
 def follow_up(
-    session_id: int,
-    item_id: int,
+    session_id: IdPath,
+    item_id: IdPath,
     session: DbSession,
     point: Annotated[str, Form()],
 ) -> Response:
@@ -323,7 +323,7 @@ def follow_up(
 
 
 @router.get("/interviews/{session_id}/summary", response_class=HTMLResponse)
-def interview_summary(request: Request, session_id: int, session: DbSession) -> HTMLResponse:
+def interview_summary(request: Request, session_id: IdPath, session: DbSession) -> HTMLResponse:
     """Every question with its score and time, the average, and the weakest topics."""
     practice = get_session(session=session, session_id=session_id)
     summary = summarize(practice)

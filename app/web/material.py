@@ -9,11 +9,11 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import DbSession
+from app.deps import AppSettings, DbSession
 from app.material.bank import bank_outline
-from app.material.importer import import_notes_text
+from app.material.importer import import_parsed_notes
 from app.material.notes import NotesError
-from app.material.parser import SUPPORTED_SUFFIXES
+from app.material.parser import SUPPORTED_SUFFIXES, parse_notes
 from app.practice.errors import AnswerTooLongError
 from app.web.render import HtmlErrorRoute, error_status, render
 
@@ -57,20 +57,27 @@ def material(request: Request, session: DbSession) -> HTMLResponse:
 
 @router.post("/material", response_class=HTMLResponse)
 async def upload_material(
-    request: Request, session: DbSession, notes: Annotated[UploadFile, File()]
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    notes: Annotated[UploadFile, File()],
 ) -> HTMLResponse:
     """Import an uploaded notes file and show the importer's report, or why it failed."""
     name = PurePath(notes.filename or "").name
     raw = await notes.read(MAX_UPLOAD_BYTES + 1) if name else b""
 
     def work() -> HTMLResponse:
-        # In a worker thread, not on the event loop: importing waits for the write lock.
+        # In a worker thread, not on the event loop: parsing takes CPU time, importing waits
+        # for the write lock. The file is parsed (and its sizes checked) before the session
+        # touches the database, so no lock is held while a large file is read.
         try:
-            text = _uploaded_text(name, raw)
+            parsed = parse_notes(_uploaded_text(name, raw), source=name)
             # A savepoint: a file that fails half-way leaves nothing behind, and the request's
             # unit of work stays the one place that commits.
             with session.begin_nested():
-                report = import_notes_text(session=session, text=text, name=name)
+                report = import_parsed_notes(
+                    session=session, notes=parsed, max_answer_chars=settings.max_answer_chars
+                )
         except (NotesError, AnswerTooLongError) as exc:
             return _page(request, session, error=str(exc), status_code=error_status(exc))
         return _page(request, session, report=report.summary())

@@ -54,6 +54,11 @@ def error_page(request: Request, *, status_code: int, message: str) -> HTMLRespo
     return render(request, "error.html", context, fragment="_error.html", status_code=status_code)
 
 
+def names_nothing(exc: RequestValidationError) -> bool:
+    """True when an id in the URL is not a number in the range of ids: the URL names nothing."""
+    return any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     problems = []
     for error in exc.errors():
@@ -75,6 +80,9 @@ class HtmlErrorRoute(APIRoute):
             except CsrfError as exc:
                 return error_page(request, status_code=403, message=str(exc))
             except RequestValidationError as exc:
+                if names_nothing(exc):
+                    message = f"There is no page at {request.url.path}."
+                    return error_page(request, status_code=404, message=message)
                 return error_page(request, status_code=422, message=_validation_message(exc))
             except (PracticeError, NotesError) as exc:
                 return error_page(request, status_code=error_status(exc), message=str(exc))

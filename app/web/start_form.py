@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import cast
 
-from app.practice.errors import PracticeError
+from app.practice.errors import NotFoundError, PracticeError
 from app.practice.sessions import MAX_QUESTIONS, Order, SessionConfig
+from app.schemas import MAX_ID
 
 ORDERS: dict[str, str] = {"random": "Random", "weakest": "Weakest first"}
 MAX_TIME_LIMIT_S = 3600
@@ -13,9 +14,13 @@ MAX_TIME_LIMIT_S = 3600
 
 def _ids(values: list[str], what: str) -> tuple[int, ...]:
     try:
-        return tuple(int(v) for v in values if v.strip())
+        ids = tuple(int(v) for v in values if v.strip())
     except ValueError:
-        raise PracticeError(f"{what} must be numbers") from None
+        raise PracticeError(f"{what} ids must be numbers") from None
+    for value in ids:
+        if not 1 <= value <= MAX_ID:
+            raise NotFoundError(f"there is no {what} {value}")
+    return ids
 
 
 def parse_start_form(
@@ -44,8 +49,8 @@ def parse_start_form(
         if not 10 <= limit <= MAX_TIME_LIMIT_S:
             raise PracticeError(f"Time limit must be between 10 and {MAX_TIME_LIMIT_S} seconds.")
     return SessionConfig(
-        topic_ids=_ids(topic_ids, "topic ids"),
-        question_ids=_ids(question_ids, "question ids"),
+        topic_ids=_ids(topic_ids, "topic"),
+        question_ids=_ids(question_ids, "question"),
         count=how_many,
         order=cast(Order, order),
         time_limit_s=limit,
