@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from app.config import Settings
+from app.db import Database
 from app.grading.base import UnknownGraderError
 from app.grading.registry import GraderFactory
 
@@ -80,6 +81,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="import notes files into the question bank")
     imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    imp.add_argument("--user", help="whose bank it is (default: the first user, the admin)")
+    imp.add_argument("--publish", action="store_true", help="publish the bank: every user sees it")
     imp.set_defaults(handler=_import)
 
     questions = commands.add_parser("questions", help="list the question bank")
@@ -119,19 +122,51 @@ def _build_parser() -> argparse.ArgumentParser:
     transcribe.set_defaults(handler=_transcribe)
 
     _add_api_key_commands(commands)
+    _add_user_commands(commands)
     return parser
+
+
+def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser("user", help="manage accounts (AUTH=password)")
+    user_commands = users.add_subparsers(title="user commands", metavar="COMMAND")
+    create = user_commands.add_parser(
+        "create",
+        help="create an account; the password is asked for (or read from stdin), never an "
+        "argument. The first account claims the local user's data and becomes the admin.",
+    )
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true", help="make the account an admin")
+    create.set_defaults(handler=_user_create)
+    listing = user_commands.add_parser("list", help="list accounts")
+    listing.set_defaults(handler=_user_list)
+    password = user_commands.add_parser(
+        "set-password", help="set a password (signs the user out everywhere)"
+    )
+    password.add_argument("name")
+    password.set_defaults(handler=_user_set_password)
+    delete = user_commands.add_parser(
+        "delete",
+        help="delete an account with its history, recordings and keys (its banks go to an admin)",
+    )
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(handler=_user_delete)
 
 
 def _add_api_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = commands.add_parser("api-key", help="manage REST API keys")
     key_commands = keys.add_subparsers(title="api-key commands", metavar="COMMAND")
+    owner_help = "the user the key acts as (default: the first user, the admin)"
     create = key_commands.add_parser("create", help="create a key and print it once")
     create.add_argument("name")
+    create.add_argument("--user", help=owner_help)
     create.set_defaults(handler=_api_key_create)
     listing = key_commands.add_parser("list", help="list keys (never the keys themselves)")
+    listing.add_argument("--user", help="only this user's keys")
     listing.set_defaults(handler=_api_key_list)
     revoke = key_commands.add_parser("revoke", help="revoke a key by name")
     revoke.add_argument("name")
+    revoke.add_argument("--user", help=owner_help)
     revoke.set_defaults(handler=_api_key_revoke)
 
 
@@ -140,17 +175,25 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.main import create_app
 
-    # The address served on is one of the default TRUSTED_HOSTS, so --host goes into settings.
-    settings = settings.model_copy(
-        update={"host": args.host or settings.host, "port": args.port or settings.port}
-    )
+    # The address decides AUTH=auto, whether AUTH=none may serve and the default
+    # TRUSTED_HOSTS: --host and --port go into the settings, checked again.
+    try:
+        settings = Settings.model_validate(
+            settings.model_dump()
+            | {"host": args.host or settings.host, "port": args.port or settings.port}
+        )
+    except ValidationError as exc:
+        print(f"error: {settings_problem(exc)}", file=sys.stderr)
+        return 2
     # The app's lifespan migrates and seeds before the first request; a broken database
     # stops the server there.
     uvicorn.run(
         create_app(settings, graders=args.graders),
         host=settings.host,
         port=settings.port,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto count only from the proxies FORWARDED_ALLOW_IPS names.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
     return 0
 
@@ -195,18 +238,29 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from app.material.importer import import_notes_file
+    from app.material.importer import import_notes_file, publish_bank
     from app.material.notes import NotesError
     from app.startup import open_database
 
     database = open_database(settings)
+    try:
+        owner = _user_id(database, args.user)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        database.dispose()
+        return 1
     failed = 0
     for path in args.paths:
         try:
             with database.session() as session:
                 report = import_notes_file(
-                    session=session, path=path, max_answer_chars=settings.max_answer_chars
+                    session=session,
+                    path=path,
+                    user_id=owner,
+                    max_answer_chars=settings.max_answer_chars,
                 )
+                if args.publish:
+                    publish_bank(session=session, user_id=owner, name=report.source)
         except NotesError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
@@ -222,7 +276,7 @@ def _questions(args: argparse.Namespace, settings: Settings) -> int:
 
     database = open_database(settings)
     with database.session() as session:
-        views = list_questions(session=session, topic=args.topic)
+        views = list_questions(session=session, user_id=None, topic=args.topic)
     database.dispose()
     if args.json:
         fields = ("id", "part", "topic", "question", "reference_answer", "source", "version")
@@ -302,9 +356,10 @@ def _api_key_create(args: argparse.Namespace, settings: Settings) -> int:
 
     database = open_database(settings)
     try:
+        owner = _user_id(database, args.user)
         with database.session() as session:
-            key = create_api_key(session=session, name=args.name)
-    except ApiKeyError as exc:
+            key = create_api_key(session=session, user_id=owner, name=args.name)
+    except (ApiKeyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -314,17 +369,24 @@ def _api_key_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _api_key_list(_args: argparse.Namespace, settings: Settings) -> int:
+def _api_key_list(args: argparse.Namespace, settings: Settings) -> int:
     from app.api.keys import list_api_keys
     from app.startup import open_database
 
     database = open_database(settings)
-    with database.session() as session:
-        keys = list_api_keys(session=session)
-    database.dispose()
-    for key in keys:
+    try:
+        owner = _user_id(database, args.user) if args.user else None
+        with database.session() as session:
+            keys = list_api_keys(session=session, user_id=owner)
+            rows = [(key, key.user.name) for key in keys]
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    for key, user in rows:
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-        print(f"{key.name}\t{key.prefix}…\tcreated {key.created_at:%Y-%m-%d}\t{state}")
+        print(f"{key.name}\t{user}\t{key.prefix}…\tcreated {key.created_at:%Y-%m-%d}\t{state}")
     if not keys:
         print("no API keys", file=sys.stderr)
     return 0
@@ -336,14 +398,140 @@ def _api_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
     database = open_database(settings)
     try:
+        owner = _user_id(database, args.user)
         with database.session() as session:
-            revoke_api_key(session=session, name=args.name)
-    except ApiKeyError as exc:
+            revoke_api_key(session=session, user_id=owner, name=args.name)
+    except (ApiKeyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         database.dispose()
     print(f"revoked {args.name}")
+    return 0
+
+
+def _user_id(database: Database, name: str | None) -> int:
+    """The id of the user called `name`, or of the first user; ValueError when there is none."""
+    from app.accounts.users import first_user, get_user
+
+    with database.session(write=False) as session:
+        user = get_user(session=session, name=name) if name else first_user(session=session)
+        if user is None:
+            raise ValueError("there is no user yet")
+        return user.id
+
+
+def _read_password(*, confirm: bool) -> str:
+    """A password from the terminal (asked twice) or the first line of stdin; never argv."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Password again: ") != first:
+        raise ValueError("the passwords differ")
+    return first
+
+
+def _user_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.accounts.passwords import PasswordError, Passwords, new_password_hash
+    from app.accounts.users import AccountError, check_name, create_user
+    from app.startup import open_database
+
+    try:
+        name = check_name(args.name)
+        password_hash = new_password_hash(
+            Passwords.from_settings(settings), _read_password(confirm=True)
+        )
+    except (AccountError, PasswordError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            user, claimed = create_user(
+                session=session, name=name, password_hash=password_hash, admin=args.admin
+            )
+            admin = user.is_admin
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    role = "admin" if admin else "user"
+    if claimed:
+        print(f"created {role} {name} (the first account: it keeps the local user's history)")
+    else:
+        print(f"created {role} {name}")
+    return 0
+
+
+def _user_list(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.accounts.users import list_users
+    from app.startup import open_database
+
+    database = open_database(settings)
+    with database.session(write=False) as session:
+        users = list_users(session=session)
+        rows = [
+            (u.name, "admin" if u.is_admin else "user", u.password_hash is not None, u.created_at)
+            for u in users
+        ]
+    database.dispose()
+    for name, role, can_sign_in, created in rows:
+        sign_in = "can sign in" if can_sign_in else "no password"
+        print(f"{name}\t{role}\t{sign_in}\tcreated {created:%Y-%m-%d}")
+    return 0
+
+
+def _user_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    from app.accounts.passwords import PasswordError, Passwords, new_password_hash
+    from app.accounts.users import AccountError, get_user, set_password
+    from app.startup import open_database
+
+    try:
+        password_hash = new_password_hash(
+            Passwords.from_settings(settings), _read_password(confirm=True)
+        )
+    except (PasswordError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            user = get_user(session=session, name=args.name)
+            set_password(session=session, user_id=user.id, password_hash=password_hash)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    print(f"password of {args.name} set; signed out everywhere")
+    return 0
+
+
+def _user_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from app.accounts.users import AccountError, delete_user
+    from app.startup import open_database
+
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("error: add --yes to delete without a terminal to confirm on", file=sys.stderr)
+            return 2
+        answer = input(f"Delete {args.name} and all their answers? Type the name to confirm: ")
+        if answer.strip() != args.name:
+            print("not deleted", file=sys.stderr)
+            return 1
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            delete_user(session=session, name=args.name)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    print(f"deleted {args.name}")
     return 0
 
 

@@ -1,11 +1,12 @@
 """Settings, read from the environment and an optional `.env` file."""
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -14,6 +15,18 @@ from app.material.notes import DEFAULT_MAX_ANSWER_CHARS
 from app.security.hosts import default_trusted_hosts
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` (an address to bind) is reachable only from this machine."""
+    host = host.strip().strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -46,7 +59,49 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="Model name for the LLM grader.")
     llm_timeout_s: float = Field(default=30.0, description="Timeout of one LLM request.")
     llm_max_retries: int = Field(default=2, description="Retries of a failed LLM request.")
-    api_keys_required: bool = Field(default=False, description="Require Bearer API keys on /api.")
+    auth: Literal["auto", "none", "password"] = Field(
+        default="auto",
+        description="none: one local user, no sign-in; password: accounts, sign-in and API "
+        "keys; auto: none when HOST is a loopback address, else password.",
+    )
+    allow_unauthenticated_network: bool = Field(
+        default=False,
+        description="UNSAFE: let AUTH=none serve on a non-loopback address (anyone who reaches "
+        "it acts as the admin).",
+    )
+    api_keys_required: bool | None = Field(
+        default=None,
+        description="Require Bearer API keys on /api/v1; unset follows AUTH (always on with "
+        "AUTH=password, off with AUTH=none).",
+    )
+    open_sign_up: bool = Field(
+        default=False, description="With AUTH=password, anyone may create an account at /sign-up."
+    )
+    session_days: float = Field(
+        default=14.0, gt=0, le=366, description="How long a sign-in lasts, in days."
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Proxies (comma-separated IPs, or *) whose X-Forwarded-For/-Proto `serve` "
+        "trusts; empty trusts none.",
+    )
+    sign_in_attempts_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins per account in SIGN_IN_WINDOW_S before 429."
+    )
+    sign_in_attempts_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins per client address in SIGN_IN_WINDOW_S before 429.",
+    )
+    sign_in_window_s: float = Field(
+        default=900.0, gt=0, description="The window of the sign-in rate limits, in seconds."
+    )
+    password_hash_memory_kib: int = Field(
+        default=65536, ge=8, description="Argon2id memory cost of password hashes, in KiB."
+    )
+    password_hash_time_cost: int = Field(
+        default=3, ge=1, description="Argon2id passes over that memory."
+    )
     max_answer_chars: int = Field(
         default=DEFAULT_MAX_ANSWER_CHARS,
         ge=100,
@@ -132,6 +187,37 @@ class Settings(BaseSettings):
         ge=1,
         description="Stateless /score requests graded at once per process; more get 429.",
     )
+
+    @model_validator(mode="after")
+    def _auth_modes(self) -> Self:
+        if self.auth_mode == "password" and self.api_keys_required is False:
+            raise ValueError(
+                "API_KEYS_REQUIRED=false cannot be combined with AUTH=password: with accounts "
+                "the API always needs a key (leave API_KEYS_REQUIRED unset)"
+            )
+        if (
+            self.auth_mode == "none"
+            and not is_loopback(self.host)
+            and not self.allow_unauthenticated_network
+        ):
+            raise ValueError(
+                f"AUTH=none would let anyone who reaches {self.host} act as the admin: set "
+                "AUTH=password and create a user (mock-interview user create NAME --admin), "
+                "bind HOST=127.0.0.1, or set ALLOW_UNAUTHENTICATED_NETWORK=true (unsafe)"
+            )
+        return self
+
+    @property
+    def auth_mode(self) -> Literal["none", "password"]:
+        """The mode in force: AUTH, with auto resolved by the address served on."""
+        if self.auth == "auto":
+            return "none" if is_loopback(self.host) else "password"
+        return self.auth
+
+    @property
+    def api_keys_enforced(self) -> bool:
+        """Whether /api/v1 needs a Bearer key: always with accounts, else API_KEYS_REQUIRED."""
+        return self.auth_mode == "password" or bool(self.api_keys_required)
 
     @field_validator("openai_base_url")
     @classmethod

@@ -6,17 +6,23 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event
 from starlette.types import ASGIApp
 
 from app import PROJECT_ROOT, __version__
+from app.accounts.current import SignInRequired, current_user, sign_in_url
+from app.accounts.limits import SignInLimiter
+from app.accounts.passwords import Passwords
+from app.accounts.users import Account, ensure_local_user, has_password_user
 from app.api.docs import router as docs_router
 from app.api.router import install_error_handlers
 from app.api.router import router as api_router
 from app.api.scoring import ScoringGate
 from app.config import Settings
+from app.db import Database
 from app.grading.graders import GraderPool
 from app.grading.registry import GraderFactory, grader_factories, grader_names
 from app.health import router as health_router
@@ -28,6 +34,7 @@ from app.security.hosts import TrustedHostMiddleware
 from app.security.rate_limit import ApiRateLimitMiddleware, ApiRateLimits
 from app.startup import open_database
 from app.voice.service import transcriber_for
+from app.web import accounts as account_pages
 from app.web.pages import router as pages_router
 from app.web.pages import web_body_limits
 
@@ -48,6 +55,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = app.state.database = open_database(settings)
+        app.state.local_account = _local_account(database, settings)
         pool: GraderPool = app.state.graders
         if settings.embedding_warmup:
             try:
@@ -87,11 +95,22 @@ def create_app(
     # Built here, not in the lifespan: an unknown GRADER stops the app before it serves.
     app.state.graders = GraderPool(settings, graders)
     app.state.grader_names = grader_names(grader_factories(graders))
+    app.state.passwords = Passwords.from_settings(settings)
+    app.state.sign_in_limiter = SignInLimiter(
+        per_account=settings.sign_in_attempts_per_account,
+        per_address=settings.sign_in_attempts_per_address,
+        window_s=settings.sign_in_window_s,
+    )
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(docs_router)
-    app.include_router(pages_router)
+    # Sign-in and sign-up are open; every other page needs the current user (the router's
+    # dependency, so a page added later cannot forget it).
+    app.include_router(account_pages.router)
+    app.include_router(account_pages.signed_in)
+    app.include_router(pages_router, dependencies=[Depends(current_user)])
+    app.add_exception_handler(SignInRequired, _to_sign_in)
     app.state.body_limits = []
     install_error_handlers(app)  # the API's body limit comes first: /api has its own
     app.state.body_limits.extend(web_body_limits(settings))
@@ -101,7 +120,7 @@ def create_app(
     )
     # Outside the body limit too: a client over its rate is refused before its body is read.
     app.add_middleware(
-        ApiRateLimitMiddleware, limits=limits, keys_required=settings.api_keys_required
+        ApiRateLimitMiddleware, limits=limits, keys_required=settings.api_keys_enforced
     )
     # Outside the body limit: a cross-site upload is refused before any of it is read.
     tokens = CsrfTokens(load_secret_key(settings.secret_key, settings.data_dir))
@@ -123,3 +142,26 @@ def _outermost(app: FastAPI, settings: Settings) -> None:
         return SecurityHeadersMiddleware(inner)
 
     app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
+def _local_account(database: Database, settings: Settings) -> Account:
+    """The user of AUTH=none (the first user); with AUTH=password, say how to add the first."""
+    with database.session() as session:
+        account = Account.of(ensure_local_user(session=session))
+        nobody_can_sign_in = not has_password_user(session=session)
+    if settings.auth_mode == "password" and nobody_can_sign_in:
+        log.warning(
+            "AUTH=password and no user can sign in yet: create the first one with "
+            "`mock-interview user create NAME --admin` (in Docker: "
+            "`docker compose exec app mock-interview user create NAME --admin`)"
+        )
+    return account
+
+
+async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    """A page without a sign-in: 303 to the sign-in page (htmx: told to go there)."""
+    assert isinstance(exc, SignInRequired)
+    target = sign_in_url(exc.next_path)
+    if request.headers.get("HX-Request") == "true":
+        return HTMLResponse("", status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)

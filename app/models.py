@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -36,22 +45,44 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A person practising; the local default user is created on first use."""
+    """A person practising. The first user is the instance's admin (and AUTH=none's user)."""
 
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An argon2id hash (pwdlib); None for a user who cannot sign in (the local user of AUTH=none).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class SignInSession(Base):
+    """A browser's sign-in: the cookie holds a random token, the database only its hash."""
+
+    __tablename__ = "sign_in_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class SourceFile(Base):
-    """A notes file questions were imported from, identified by its file name."""
+    """A notes file (a bank) questions were imported from, identified by owner and file name.
+
+    Its questions are seen by its owner, and by everyone once an admin publishes it.
+    """
 
     __tablename__ = "source_file"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    published: Mapped[bool] = mapped_column(default=False, server_default=false())
+    name: Mapped[str] = mapped_column(String(255))
     format: Mapped[str] = mapped_column(String(20))
     content_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -314,17 +345,21 @@ class Heartbeat(Base):
 
 
 class ApiKey(Base):
-    """A key for the REST API; only its hash is stored."""
+    """A key for the REST API, acting as the user it belongs to; only its hash is stored."""
 
     __tablename__ = "api_key"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
 
 
 class Recording(Base):
@@ -337,6 +372,7 @@ class Recording(Base):
     __tablename__ = "recording"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     answer_id: Mapped[int | None] = mapped_column(
         ForeignKey("answer.id", ondelete="CASCADE"), index=True
     )

@@ -9,11 +9,11 @@ from importlib import resources
 
 from sqlalchemy import func, select, text
 
+from app.accounts.users import ensure_local_user
 from app.config import Settings
 from app.db import Database, upgrade_database
 from app.material.importer import ImportReport, import_notes_text
 from app.models import Question
-from app.practice.users import get_or_create_user
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,15 @@ MIGRATION_LOCK_ID = 7_432_001
 
 
 def open_database(settings: Settings) -> Database:
-    """Connect, apply migrations, create the local user and load the day-1 notes if empty."""
+    """Connect, apply migrations, create the local user on an empty instance and load the
+    day-1 notes (the first user's bank, published) into an empty bank."""
     database = Database.from_url(settings.resolved_database_url)
     with _one_process_at_a_time(database):
         upgrade_database(database.engine)
         with database.session() as session:
-            # Created here, so a page that reads never has to write it on first use.
-            get_or_create_user(session=session)
+            # Created here, so a page that reads never has to write it on first use; it owns
+            # the shipped notes and is the user a first `user create` claims.
+            ensure_local_user(session=session)
         if settings.load_default_material:
             report = seed_default_material(database)
             if report is not None:
@@ -61,5 +63,8 @@ def seed_default_material(database: Database) -> ImportReport | None:
     with database.session() as session:
         if session.scalar(select(func.count()).select_from(Question)):
             return None
+        owner = ensure_local_user(session=session)
         text = resources.files("app.material").joinpath("default", DEFAULT_NOTES).read_text("utf-8")
-        return import_notes_text(session=session, text=text, name=DEFAULT_NOTES)
+        return import_notes_text(
+            session=session, text=text, name=DEFAULT_NOTES, user_id=owner.id, publish=True
+        )

@@ -230,7 +230,7 @@ def _bench(
     with database.session() as session:
         bank: dict[int, GradingQuestion] = {}
         for q in questions:
-            found = get_question(session=session, question_id=q["id"])
+            found = get_question(session=session, user_id=None, question_id=q["id"])
             assert found is not None
             bank[q["id"]] = grading_question(found)
     database.dispose()

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.accounts.users import ensure_local_user  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.material.importer import import_notes_file  # noqa: E402
 from app.material.parser import read_notes_file  # noqa: E402
@@ -61,7 +62,9 @@ def bench_import(questions: int, repeats: int) -> dict[str, float]:
             for bucket in (first, again):
                 started = time.perf_counter()
                 with database.session() as session:
-                    import_notes_file(session=session, path=notes)
+                    import_notes_file(
+                        session=session, user_id=ensure_local_user(session=session).id, path=notes
+                    )
                 bucket.append(time.perf_counter() - started)
             database.dispose()
     return {

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.accounts.users import ensure_local_user
 from app.api.keys import ApiKeyError, create_api_key, list_api_keys, revoke_api_key
 from app.config import Settings
 from app.db import Database
@@ -21,16 +22,22 @@ API = "/api/v1"
 
 def test_keys_are_stored_as_hashes(database: Database) -> None:
     with database.session() as session:
-        key = create_api_key(session=session, name="bot")
+        key = create_api_key(
+            session=session, user_id=ensure_local_user(session=session).id, name="bot"
+        )
     assert key.startswith("mi_") and len(key) > 30
     with database.session() as session:
         (stored,) = list_api_keys(session=session)
         assert stored.name == "bot" and key.startswith(stored.prefix)
         assert key not in (stored.key_hash, stored.prefix) and len(stored.key_hash) == 64
         with pytest.raises(ApiKeyError):
-            create_api_key(session=session, name="bot")
+            create_api_key(
+                session=session, user_id=ensure_local_user(session=session).id, name="bot"
+            )
         with pytest.raises(ApiKeyError):
-            revoke_api_key(session=session, name="nobody")
+            revoke_api_key(
+                session=session, user_id=ensure_local_user(session=session).id, name="nobody"
+            )
 
 
 @pytest.fixture
@@ -42,7 +49,9 @@ def keyed_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
 
 def _new_key(client: TestClient, name: str) -> str:
     with client.app.state.database.session() as session:  # type: ignore[attr-defined]
-        return create_api_key(session=session, name=name)
+        return create_api_key(
+            session=session, user_id=ensure_local_user(session=session).id, name=name
+        )
 
 
 def test_keys_required_rejects_missing_wrong_and_revoked_keys(keyed_client: TestClient) -> None:
@@ -61,7 +70,7 @@ def test_keys_required_rejects_missing_wrong_and_revoked_keys(keyed_client: Test
     assert ok.status_code == 200
 
     with keyed_client.app.state.database.session() as session:  # type: ignore[attr-defined]
-        revoke_api_key(session=session, name="bot")
+        revoke_api_key(session=session, user_id=ensure_local_user(session=session).id, name="bot")
     revoked = keyed_client.get(f"{API}/topics", headers={"Authorization": f"Bearer {key}"})
     assert revoked.status_code == 401
 

@@ -309,22 +309,29 @@ def test_score_own_question_against_several_references(client: TestClient) -> No
 
 
 def test_bank_questions_see_an_example_added_after_they_were_cached(client: TestClient) -> None:
+    from app.accounts.users import ensure_local_user
     from app.api.scoring import BankQuestions
     from app.models import Answer, Question
     from app.practice.examples import override_grade
-    from app.practice.users import get_or_create_user
 
     bank = BankQuestions()
     database = client.app.state.database  # type: ignore[attr-defined]
     with database.session() as session:
-        assert bank.get_many(session=session, ids={1})[1].exemplars == ()
+        assert (
+            bank.get_many(session=session, user_id=ensure_local_user(session=session).id, ids={1})[
+                1
+            ].exemplars
+            == ()
+        )
         question = session.get(Question, 1)
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         answer = Answer(user_id=user.id, question=question, question_version=1, text="Clip it.")
         session.add(answer)
         session.flush()
         override_grade(session=session, answer=answer, score=20)
         session.commit()
     with database.session() as session:
-        (exemplar,) = bank.get_many(session=session, ids={1})[1].exemplars
+        (exemplar,) = bank.get_many(
+            session=session, user_id=ensure_local_user(session=session).id, ids={1}
+        )[1].exemplars
     assert (exemplar.text, exemplar.score, exemplar.source) == ("Clip it.", 20.0, "override")

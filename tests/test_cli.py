@@ -118,10 +118,10 @@ def test_worker_drain_grades_what_is_queued(
 ) -> None:
     from sqlalchemy import select
 
+    from app.accounts.users import ensure_local_user
     from app.config import Settings
     from app.models import Answer, Question
     from app.practice.grades import submit_answer
-    from app.practice.users import get_or_create_user
     from app.startup import open_database
 
     monkeypatch.setenv("GRADER", "fake")
@@ -132,7 +132,7 @@ def test_worker_drain_grades_what_is_queued(
         for text in ("one", "two"):
             submit_answer(
                 session=session,
-                user=get_or_create_user(session=session),
+                user=ensure_local_user(session=session),
                 question=question,
                 text=text,
                 max_chars=100,

@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from app.accounts.users import ensure_local_user
 from app.db import Database
 from app.material.bank import grading_question
 from app.material.importer import import_notes_text
@@ -15,7 +16,6 @@ from app.material.parser import parse_notes
 from app.models import ExampleAnswer, Question
 from app.practice.examples import ExampleError, confirm_grade, override_grade
 from app.practice.grades import store_answer
-from app.practice.users import get_or_create_user
 from tests.fakes import OverlapGrader
 from tests.queue_helpers import answer_and_grade
 
@@ -125,7 +125,12 @@ def _question(session: object, text: str) -> Question:
 
 def test_import_stores_them_and_the_grader_sees_them(database: Database) -> None:
     with database.session() as session:
-        import_notes_text(session=session, text=TEXT_NOTES, name="reg.txt")
+        import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=TEXT_NOTES,
+            name="reg.txt",
+        )
     with database.session() as session:
         target = grading_question(_question(session, "What is overfitting?"))
         plain = grading_question(_question(session, "What does dropout do?"))
@@ -156,15 +161,25 @@ def test_notes_without_extras_keep_their_content_hash() -> None:
 
 def test_reimport_replaces_notes_examples_and_keeps_a_persons(database: Database) -> None:
     with database.session() as session:
-        import_notes_text(session=session, text=TEXT_NOTES, name="reg.txt")
-        user = get_or_create_user(session=session)
+        import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=TEXT_NOTES,
+            name="reg.txt",
+        )
+        user = ensure_local_user(session=session)
         question = _question(session, "What is overfitting?")
         answer = store_answer(session=session, user=user, question=question, text="Memorising.")
         override_grade(session=session, answer=answer, score=90)
         session.commit()
     edited = TEXT_NOTES.replace('Example answer (partial): "The model is too complex."\n', "")
     with database.session() as session:
-        report = import_notes_text(session=session, text=edited, name="reg.txt")
+        report = import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=edited,
+            name="reg.txt",
+        )
         session.commit()
     assert report.updated == 1
     with database.session() as session:
@@ -179,8 +194,13 @@ def test_reimport_replaces_notes_examples_and_keeps_a_persons(database: Database
 
 def test_override_and_confirm_make_one_example_per_answer(database: Database) -> None:
     with database.session() as session:
-        import_notes_text(session=session, text=TEXT_NOTES, name="reg.txt")
-        user = get_or_create_user(session=session)
+        import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=TEXT_NOTES,
+            name="reg.txt",
+        )
+        user = ensure_local_user(session=session)
         question = _question(session, "What does dropout do?")
         answer, grade = answer_and_grade(
             session=session,

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, func, select
 
+from app.accounts.users import ensure_local_user
 from app.config import Settings
 from app.db import Database
 from app.grading.graders import GraderPool
@@ -21,14 +22,13 @@ from app.practice.grading_queue import (
     queue_depth,
     retry_grading,
 )
-from app.practice.users import get_or_create_user
 from app.practice.workers import GradingEvents, GradingWorkers, drain_queue, grade_next
 from tests.fakes import FAKE_GRADERS, OverlapGrader
 
 
 def _submit(database: Database, *texts: str, grader: str | None = None) -> list[int]:
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         question = session.scalar(select(Question).order_by(Question.id))
         assert question is not None
         return [

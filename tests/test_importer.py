@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.accounts.users import ensure_local_user
 from app.db import Database
 from app.material.bank import list_questions
 from app.material.importer import import_notes_file, import_notes_text
 from app.material.notes import NotesError
 from app.models import Answer, KeyPoint, Question, QuestionRevision
 from app.practice.grades import store_answer
-from app.practice.users import get_or_create_user
 from tests.conftest import DAY1
 
 MATERIAL = Path(__file__).parent / "material"
@@ -24,7 +24,7 @@ def _count(database: Database, model: type) -> int:
 
 def test_empty_database_gets_day1_on_first_use(database: Database) -> None:
     with database.session() as session:
-        views = list_questions(session=session)
+        views = list_questions(session=session, user_id=None)
     assert len(views) == 8
     assert {v.source for v in views} == {"day1.txt"}
     assert all(v.version == 1 and v.key_points for v in views)
@@ -33,9 +33,13 @@ def test_empty_database_gets_day1_on_first_use(database: Database) -> None:
 def test_reimport_adds_nothing(database: Database) -> None:
     path = MATERIAL / "day2.txt"
     with database.session() as session:
-        first = import_notes_file(session=session, path=path)
+        first = import_notes_file(
+            session=session, user_id=ensure_local_user(session=session).id, path=path
+        )
     with database.session() as session:
-        second = import_notes_file(session=session, path=path)
+        second = import_notes_file(
+            session=session, user_id=ensure_local_user(session=session).id, path=path
+        )
     assert (first.new, first.updated, first.unchanged, first.retired) == (4, 0, 0, 0)
     assert (second.new, second.updated, second.unchanged, second.retired) == (0, 0, 4, 0)
     assert _count(database, Question) == 12
@@ -47,15 +51,25 @@ def test_changed_answer_keeps_id_and_history_and_gets_a_new_version(
 ) -> None:
     original = (MATERIAL / "day2.txt").read_text()
     with database.session() as session:
-        import_notes_text(session=session, text=original, name="day2.txt")
+        import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=original,
+            name="day2.txt",
+        )
         question = session.scalar(select(Question).where(Question.text == "What is LoRA?"))
         assert question is not None
         question_id = question.id
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         store_answer(session=session, user=user, question=question, text="low-rank adapters")
     changed = original.replace("A small rank such as 8", "A rank between 4 and 16")
     with database.session() as session:
-        report = import_notes_text(session=session, text=changed, name="day2.txt")
+        report = import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=changed,
+            name="day2.txt",
+        )
         assert (report.new, report.updated, report.unchanged) == (0, 1, 3)
         question = session.get(Question, question_id)
         assert question is not None
@@ -71,35 +85,56 @@ def test_changed_answer_keeps_id_and_history_and_gets_a_new_version(
 def test_removed_question_is_retired_not_deleted(database: Database) -> None:
     text = (MATERIAL / "day2.txt").read_text()
     with database.session() as session:
-        import_notes_text(session=session, text=text, name="day2.txt")
+        import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=text,
+            name="day2.txt",
+        )
     without_lora = text.split("2. Fine-tuning with LoRA")[0] + "Part 2" + text.split("Part 2")[1]
     with database.session() as session:
-        report = import_notes_text(session=session, text=without_lora, name="day2.txt")
+        report = import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=without_lora,
+            name="day2.txt",
+        )
     assert report.retired == 1 and report.unchanged == 3
     with database.session() as session:
-        active = [v.question for v in list_questions(session=session)]
-        everything = list_questions(session=session, include_retired=True)
+        active = [v.question for v in list_questions(session=session, user_id=None)]
+        everything = list_questions(session=session, user_id=None, include_retired=True)
     assert "What is LoRA?" not in active
     assert any(v.question == "What is LoRA?" and v.retired for v in everything)
     with database.session() as session:
-        back = import_notes_text(session=session, text=text, name="day2.txt")
+        back = import_notes_text(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=text,
+            name="day2.txt",
+        )
     assert (back.updated, back.retired) == (1, 0)
 
 
 def test_bad_file_imports_nothing(database: Database) -> None:
     before = _count(database, Question)
     with pytest.raises(NotesError), database.session() as session:
-        import_notes_file(session=session, path=MATERIAL / "missing_answer.txt")
+        import_notes_file(
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            path=MATERIAL / "missing_answer.txt",
+        )
     assert _count(database, Question) == before
 
 
 def test_formats_import_into_the_same_shape(database: Database) -> None:
     for name in ("day2.md", "bank.yaml", "bank.json"):
         with database.session() as session:
-            report = import_notes_file(session=session, path=MATERIAL / name)
+            report = import_notes_file(
+                session=session, user_id=ensure_local_user(session=session).id, path=MATERIAL / name
+            )
         assert report.new >= 2, name
     with database.session() as session:
-        views = list_questions(session=session, topic="metrics")
+        views = list_questions(session=session, user_id=None, topic="metrics")
     assert {v.source for v in views} == {"day2.md", "bank.yaml", "bank.json"}
 
 
@@ -129,10 +164,14 @@ def test_large_notes_file_imports(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "big.txt"
     path.write_text("\n".join(parts))
     with database.session() as session:
-        report = import_notes_file(session=session, path=path)
+        report = import_notes_file(
+            session=session, user_id=ensure_local_user(session=session).id, path=path
+        )
     assert report.new == 500
     with database.session() as session:
-        again = import_notes_file(session=session, path=path)
+        again = import_notes_file(
+            session=session, user_id=ensure_local_user(session=session).id, path=path
+        )
     assert again.unchanged == 500
 
 
@@ -149,7 +188,10 @@ def test_reimport_refreshes_key_points_split_by_an_older_splitter(database: Data
         question.key_points = [KeyPoint(position=0, label=None, text=question.reference_answer)]
     with database.session() as session:
         report = import_notes_text(
-            session=session, text=DAY1.read_text(encoding="utf-8"), name="day1.txt"
+            session=session,
+            user_id=ensure_local_user(session=session).id,
+            text=DAY1.read_text(encoding="utf-8"),
+            name="day1.txt",
         )
         assert report.unchanged == 8
         question = session.scalar(

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.accounts.users import ensure_local_user
 from app.db import Database
 from app.models import Answer, Question, Review, Topic, utcnow
 from app.practice.errors import AnswerTooLongError, PracticeError
@@ -16,37 +17,36 @@ from app.practice.sessions import (
     next_item,
     summarize,
 )
-from app.practice.users import get_or_create_user
 from tests.fakes import OverlapGrader
 from tests.queue_helpers import answer_and_grade
 
 
 def test_session_picks_count_questions_from_chosen_topics(database: Database) -> None:
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         topic = session.scalar(select(Topic).where(Topic.title == "Embeddings"))
         assert topic is not None
         practice = create_session(
-            session=session, user=user, config=SessionConfig(topic_ids=(topic.id,), count=3)
+            session=session, user_id=user.id, config=SessionConfig(topic_ids=(topic.id,), count=3)
         )
         assert [item.question.topic.title for item in practice.items] == ["Embeddings"]
-        practice = create_session(session=session, user=user, config=SessionConfig(count=4))
+        practice = create_session(session=session, user_id=user.id, config=SessionConfig(count=4))
         assert len({item.question_id for item in practice.items}) == 4
 
 
 def test_no_matching_questions_and_bad_counts_are_errors(database: Database) -> None:
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         with pytest.raises(PracticeError, match="no active questions"):
-            create_session(session=session, user=user, config=SessionConfig(topic_ids=(999,)))
+            create_session(session=session, user_id=user.id, config=SessionConfig(topic_ids=(999,)))
         with pytest.raises(PracticeError, match="between 1 and"):
-            create_session(session=session, user=user, config=SessionConfig(count=0))
+            create_session(session=session, user_id=user.id, config=SessionConfig(count=0))
 
 
 def test_weakest_first_puts_low_scores_first(database: Database) -> None:
     grader = OverlapGrader()
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         questions = list(session.scalars(select(Question).order_by(Question.id)))
         for question in questions:
             # Answer each question with its own reference, except question 3: nonsense.
@@ -60,7 +60,7 @@ def test_weakest_first_puts_low_scores_first(database: Database) -> None:
                 max_chars=20_000,
             )
         practice = create_session(
-            session=session, user=user, config=SessionConfig(count=2, order="weakest")
+            session=session, user_id=user.id, config=SessionConfig(count=2, order="weakest")
         )
         assert practice.items[0].question_id == questions[3].id
 
@@ -68,11 +68,13 @@ def test_weakest_first_puts_low_scores_first(database: Database) -> None:
 def test_follow_up_is_graded_against_its_key_point(database: Database) -> None:
     grader = OverlapGrader()
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         question = session.scalar(select(Question).where(Question.text.like("%bias-variance%")))
         assert question is not None
         practice = create_session(
-            session=session, user=user, config=SessionConfig(question_ids=(question.id,), count=1)
+            session=session,
+            user_id=user.id,
+            config=SessionConfig(question_ids=(question.id,), count=1),
         )
         first = practice.items[0]
         point = next(p.display for p in question.key_points if p.text.startswith("Variance is"))
@@ -95,9 +97,9 @@ def test_follow_up_is_graded_against_its_key_point(database: Database) -> None:
 def test_summary_average_and_weak_questions(database: Database) -> None:
     grader = OverlapGrader()
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         practice = create_session(
-            session=session, user=user, config=SessionConfig(count=2, order="bank")
+            session=session, user_id=user.id, config=SessionConfig(count=2, order="bank")
         )
         good, bad = practice.items
         answer_and_grade(
@@ -128,7 +130,7 @@ def test_summary_average_and_weak_questions(database: Database) -> None:
 
 def test_answer_is_kept_when_the_grader_fails(database: Database) -> None:
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         question = session.scalar(select(Question))
         assert question is not None
         answer, grade = answer_and_grade(
@@ -149,7 +151,7 @@ def test_answer_is_kept_when_the_grader_fails(database: Database) -> None:
 
 def test_too_long_answer_is_refused(database: Database) -> None:
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         question = session.scalar(select(Question))
         assert question is not None
         with pytest.raises(AnswerTooLongError, match="limit is 10"):
@@ -166,7 +168,7 @@ def test_too_long_answer_is_refused(database: Database) -> None:
 def test_reviews_space_out_good_answers_and_bring_back_bad_ones(database: Database) -> None:
     now = utcnow()
     with database.session() as session:
-        user = get_or_create_user(session=session)
+        user = ensure_local_user(session=session)
         q1, q2 = list(session.scalars(select(Question.id).limit(2)))
         for days in (0, 1, 7):
             review = record_review(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from app.accounts.users import ensure_local_user
 from app.api.keys import create_api_key
 from app.config import Settings
 from app.main import create_app
@@ -67,7 +68,9 @@ def test_keyless_scoring_is_limited_per_address_with_retry_after(settings: Setti
 def keyed(settings: Settings) -> Iterator[tuple[TestClient, str]]:
     with _app_client(settings, api_keys_required=True, api_rate_limit=5) as client:
         with client.app.state.database.session() as session:  # type: ignore[attr-defined]
-            key = create_api_key(session=session, name="bot")
+            key = create_api_key(
+                session=session, user_id=ensure_local_user(session=session).id, name="bot"
+            )
         yield client, key
 
 

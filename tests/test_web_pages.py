@@ -40,7 +40,7 @@ def practise(client: TestClient, question_id: int, text: str) -> BeautifulSoup:
 def test_home_lists_parts_topics_and_counts(app: FastAPI, client: TestClient) -> None:
     page = page_of(client.get("/").text)
     with app.state.database.session() as session:
-        outline = bank_outline(session=session)
+        outline = bank_outline(session=session, user_id=None)
     topics = page.select("[data-testid=topic]")
     expected = [(t.id, len(t.questions)) for part in outline for t in part.topics]
     assert [

@@ -1,4 +1,7 @@
-"""API keys: created once (the plaintext is shown only then), stored as a SHA-256 hash."""
+"""API keys: created once (the plaintext is shown only then), stored as a SHA-256 hash.
+
+A key belongs to a user and acts as them; names are unique per user.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import ApiKey, utcnow
 
@@ -28,27 +31,41 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_api_key(*, session: Session, name: str) -> str:
-    """Create a key called `name` and return its plaintext (which is not stored)."""
+def create_api_key(*, session: Session, user_id: int, name: str) -> str:
+    """Create a key of a user called `name` and return its plaintext (which is not stored)."""
     name = name.strip()
     if not name or len(name) > MAX_NAME_CHARS:
         raise ApiKeyError(f"a key name needs 1 to {MAX_NAME_CHARS} characters")
-    if session.scalar(select(ApiKey).where(ApiKey.name == name)) is not None:
+    if _by_name(session, user_id, name) is not None:
         raise ApiKeyError(f"there is already a key called {name!r}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(name=name, prefix=key[:DISPLAY_PREFIX_CHARS], key_hash=hash_key(key)))
+    session.add(
+        ApiKey(
+            user_id=user_id,
+            name=name,
+            prefix=key[:DISPLAY_PREFIX_CHARS],
+            key_hash=hash_key(key),
+        )
+    )
     session.flush()
     return key
 
 
-def list_api_keys(*, session: Session) -> list[ApiKey]:
-    """Every key, revoked ones included, oldest first."""
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+def _by_name(session: Session, user_id: int, name: str) -> ApiKey | None:
+    return session.scalar(select(ApiKey).where(ApiKey.user_id == user_id, ApiKey.name == name))
 
 
-def revoke_api_key(*, session: Session, name: str) -> None:
-    """Revoke the key called `name`; ApiKeyError if there is none or it is already revoked."""
-    key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+def list_api_keys(*, session: Session, user_id: int | None = None) -> list[ApiKey]:
+    """A user's keys (everyone's when None), revoked ones included, oldest first."""
+    query = select(ApiKey).options(selectinload(ApiKey.user))
+    if user_id is not None:
+        query = query.where(ApiKey.user_id == user_id)
+    return list(session.scalars(query.order_by(ApiKey.created_at, ApiKey.id)))
+
+
+def revoke_api_key(*, session: Session, user_id: int, name: str) -> None:
+    """Revoke a user's key called `name`; ApiKeyError if there is none or it is revoked."""
+    key = _by_name(session, user_id, name)
     if key is None:
         raise ApiKeyError(f"no key called {name!r}")
     if key.revoked_at is not None:

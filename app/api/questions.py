@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.accounts.current import CurrentUser
 from app.api.errors import documented
 from app.api.views import question_out, topic_list
 from app.deps import DbSession, IdPath
@@ -28,14 +29,15 @@ FilterText = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/topics", response_model=TopicList)
-def topics(session: DbSession) -> TopicList:
-    """Every topic of the bank, in bank order, with how many active questions it has."""
-    return TopicList(items=topic_list(bank_outline(session=session)))
+def topics(session: DbSession, user: CurrentUser) -> TopicList:
+    """Every topic of the banks you see, in bank order, with how many active questions it has."""
+    return TopicList(items=topic_list(bank_outline(session=session, user_id=user.id)))
 
 
 @router.get("/questions", response_model=QuestionPage)
 def questions(
     session: DbSession,
+    user: CurrentUser,
     part: Annotated[
         str | None, Query(max_length=200, description="Part title (substring) or number.")
     ] = None,
@@ -50,10 +52,18 @@ def questions(
 ) -> QuestionPage:
     """Active questions in bank order, filtered, one page at a time, with the total count."""
     views = list_questions(
-        session=session, topic=topic, part=part, search=search, limit=limit, offset=offset
+        session=session,
+        user_id=user.id,
+        topic=topic,
+        part=part,
+        search=search,
+        limit=limit,
+        offset=offset,
     )
     return QuestionPage(
-        total=count_questions(session=session, topic=topic, part=part, search=search),
+        total=count_questions(
+            session=session, user_id=user.id, topic=topic, part=part, search=search
+        ),
         limit=limit,
         offset=offset,
         items=[question_out(view) for view in views],
@@ -65,9 +75,9 @@ def questions(
     response_model=QuestionOut,
     responses=documented({404: "No such question."}),
 )
-def question(session: DbSession, question_id: IdPath) -> QuestionOut:
-    """One question (retired ones too) with its reference answer and key points."""
-    found = get_question(session=session, question_id=question_id)
+def question(session: DbSession, user: CurrentUser, question_id: IdPath) -> QuestionOut:
+    """One question you see (retired ones too) with its reference answer and key points."""
+    found = get_question(session=session, user_id=user.id, question_id=question_id)
     if found is None:
         raise NotFoundError(f"no question {question_id}")
     return question_out(QuestionView.of(found))

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
+from app.accounts.current import current_user
 from app.api import errors, questions, score, sessions
-from app.api.auth import require_api_key
 from app.api.errors import ApiError, documented
 from app.api.scoring import BankQuestions
 from app.health import respond_health
@@ -17,7 +17,7 @@ from app.voice import api as voice_api
 
 _ERRORS = documented(
     {
-        401: "API_KEYS_REQUIRED is on and the request has no valid key.",
+        401: "No valid API key (AUTH=password, or API_KEYS_REQUIRED=true).",
         404: "Not found.",
         413: "Answer over 20,000 characters, or request body over the size limit.",
         422: "Invalid input.",
@@ -35,7 +35,7 @@ def api_healthz(request: Request, response: Response) -> dict[str, Any]:
 
 # Flat (no router in between): every level of nesting is matched again on each request.
 for _module in (score, questions, sessions, voice_api):
-    router.include_router(_module.router, dependencies=[Depends(require_api_key)])
+    router.include_router(_module.router, dependencies=[Depends(current_user)])
 
 
 @router.get("/{path:path}", include_in_schema=False)
@@ -79,7 +79,7 @@ def _document_server(app: FastAPI) -> None:
             for choice in (grader or {}).get("anyOf", []):
                 if choice.get("type") == "string":
                     choice["enum"] = graders
-        if not app.state.settings.api_keys_required:
+        if not app.state.settings.api_keys_enforced:
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
                     operation.pop("security", None)

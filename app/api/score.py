@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Body, Request
 from starlette.concurrency import run_in_threadpool
 
+from app.accounts.current import CurrentUser
 from app.api.deps import ApiQuestions
 from app.api.errors import ApiError, documented
 from app.api.scoring import ScoringGate, bank_ids, parse_batch, score_answer, score_batch
@@ -69,6 +70,7 @@ async def score(
     graders: Graders,
     questions: ApiQuestions,
     settings: AppSettings,
+    user: CurrentUser,
 ) -> ScoreResponse:
     """Grade one answer to a bank question or to your own question; nothing is stored.
 
@@ -79,7 +81,7 @@ async def score(
     def work() -> ScoreResponse:
         # The bank is read in its own short unit of work; grading holds no connection.
         with database.session(write=False) as session:
-            bank = questions.get_many(session=session, ids=bank_ids([body]))
+            bank = questions.get_many(session=session, user_id=user.id, ids=bank_ids([body]))
         return score_answer(
             graders=graders, bank=bank, request=body, max_chars=settings.max_answer_chars
         )
@@ -104,6 +106,7 @@ async def score_many(
     graders: Graders,
     questions: ApiQuestions,
     settings: AppSettings,
+    user: CurrentUser,
 ) -> BatchScoreResponse:
     """Grade many answers in one model pass per grader; results come in input order.
 
@@ -121,7 +124,9 @@ async def score_many(
     def work() -> list[BatchResult]:
         parsed, errors = parse_batch(body.items)
         with database.session(write=False) as session:
-            bank = questions.get_many(session=session, ids=bank_ids(list(parsed.values())))
+            bank = questions.get_many(
+                session=session, user_id=user.id, ids=bank_ids(list(parsed.values()))
+            )
         return score_batch(
             graders=graders,
             bank=bank,

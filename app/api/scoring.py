@@ -17,7 +17,7 @@ from app.api.errors import ApiError, describe_validation, error_body, validation
 from app.grading.base import Grade, Grader, GradingQuestion, UnknownGraderError
 from app.grading.graders import GraderPool
 from app.grading.references import decided_by_examples, decided_reference
-from app.material.bank import grading_question
+from app.material.bank import grading_question, visible_to
 from app.models import ExampleAnswer, Question
 from app.practice.errors import AnswerTooLongError, NotFoundError, PracticeError
 from app.practice.grades import check_answer_text
@@ -67,8 +67,10 @@ class BankQuestions:
         self._items: OrderedDict[tuple[int, str], GradingQuestion] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_many(self, *, session: Session, ids: set[int]) -> dict[int, GradingQuestion]:
-        """The questions among `ids` that exist (retired ones included)."""
+    def get_many(
+        self, *, session: Session, user_id: int, ids: set[int]
+    ) -> dict[int, GradingQuestion]:
+        """The questions among `ids` that exist and the user sees (retired ones included)."""
         if not ids:
             return {}
         # Graded examples added since (an override) change what the grader sees, not the hash.
@@ -82,7 +84,7 @@ class BankQuestions:
             Question.content_hash,
             examples.with_only_columns(func.count(ExampleAnswer.id)).scalar_subquery(),
             examples.with_only_columns(func.max(ExampleAnswer.id)).scalar_subquery(),
-        ).where(Question.id.in_(ids))
+        ).where(Question.id.in_(ids), visible_to(user_id))
         hashes = {
             qid: f"{content_hash}:{count}:{last}"
             for qid, content_hash, count, last in session.execute(query)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.accounts.current import CurrentUser
 from app.api.errors import ApiError, documented
 from app.api.scoring import grader_for
 from app.api.views import answer_out, session_out
@@ -23,7 +24,6 @@ from app.practice.sessions import (
     get_session,
     next_item,
 )
-from app.practice.users import get_or_create_user
 from app.practice.web_support import get_answer
 from app.schemas import AnswerCreate, AnswerOut, AnswerResult, SessionCreate, SessionOut
 
@@ -44,13 +44,15 @@ MAX_POLL_WAIT_S = 60.0
     response_model=SessionOut,
     responses=documented({422: "Invalid body, or no active question matches."}),
 )
-async def start_session(body: Annotated[SessionCreate, Body()], session: DbSession) -> SessionOut:
+async def start_session(
+    body: Annotated[SessionCreate, Body()], session: DbSession, user: CurrentUser
+) -> SessionOut:
     """Start a mock interview: questions from the chosen topics (default all), in an order."""
 
     def work() -> SessionOut:
         practice = create_session(
             session=session,
-            user=get_or_create_user(session=session),
+            user_id=user.id,
             config=SessionConfig(
                 topic_ids=tuple(body.topic_ids),
                 question_ids=tuple(body.question_ids),
@@ -70,9 +72,9 @@ async def start_session(body: Annotated[SessionCreate, Body()], session: DbSessi
     response_model=SessionOut,
     responses=documented({404: "No such session."}),
 )
-def read_session(session_id: IdPath, session: DbSession) -> SessionOut:
+def read_session(session_id: IdPath, session: DbSession, user: CurrentUser) -> SessionOut:
     """A session: its questions, their latest scores, and the next question to answer."""
-    return session_out(get_session(session=session, session_id=session_id))
+    return session_out(get_session(session=session, user_id=user.id, session_id=session_id))
 
 
 def _sync_wait_s(settings: Settings) -> float:
@@ -80,8 +82,8 @@ def _sync_wait_s(settings: Settings) -> float:
     return min(300.0, settings.llm_timeout_s * (settings.llm_max_retries + 1) + 10.0)
 
 
-def _answer_result(session: Session, answer_id: int) -> AnswerResult:
-    answer = get_answer(session=session, answer_id=answer_id)
+def _answer_result(session: Session, user_id: int, answer_id: int) -> AnswerResult:
+    answer = get_answer(session=session, user_id=user_id, answer_id=answer_id)
     status = grading_status(session=session, answer=answer)
     practice = answer.session_item.session if answer.session_item is not None else None
     upcoming = next_item(practice) if practice is not None else None
@@ -120,6 +122,7 @@ async def answer_question(
     graders: Graders,
     settings: AppSettings,
     events: GradingEventsDep,
+    user: CurrentUser,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -147,7 +150,7 @@ async def answer_question(
         if body.grader is not None:
             grader_for(graders, body.grader)  # 503 before anything is stored if it can't be built
         with database.session() as session:
-            practice = get_session(session=session, session_id=session_id)
+            practice = get_session(session=session, user_id=user.id, session_id=session_id)
             if body.item_id is not None:
                 item = get_item(session=session, practice=practice, item_id=body.item_id)
             else:
@@ -177,7 +180,7 @@ async def answer_question(
 
     def read() -> AnswerResult:
         with database.session(write=False) as session:
-            return _answer_result(session, answer_id)
+            return _answer_result(session, user.id, answer_id)
 
     result = await run_in_threadpool(read)
     response.status_code = 201 if result.grade is not None else 202
@@ -195,6 +198,7 @@ async def read_answer(
     answer_id: IdPath,
     database: AppDatabase,
     events: GradingEventsDep,
+    user: CurrentUser,
     wait: Annotated[
         float,
         Query(ge=0, le=MAX_POLL_WAIT_S, description="Seconds to wait for a pending grade."),
@@ -204,7 +208,7 @@ async def read_answer(
 
     def read() -> AnswerOut:
         with database.session(write=False) as session:
-            answer = get_answer(session=session, answer_id=answer_id)
+            answer = get_answer(session=session, user_id=user.id, answer_id=answer_id)
             return answer_out(answer, grading_status(session=session, answer=answer))
 
     view = await run_in_threadpool(read)
@@ -225,12 +229,12 @@ def _finished(view: AnswerOut) -> bool:
     responses=documented({404: "No such answer."}),
 )
 async def regrade_answer(
-    answer_id: IdPath, session: DbSession, events: GradingEventsDep
+    answer_id: IdPath, session: DbSession, events: GradingEventsDep, user: CurrentUser
 ) -> AnswerOut:
     """Queue an answer whose grading failed or stalled again (a graded one is left as is)."""
 
     def work() -> AnswerOut:
-        answer = get_answer(session=session, answer_id=answer_id)
+        answer = get_answer(session=session, user_id=user.id, answer_id=answer_id)
         if retry_grading(session=session, answer=answer):
             events.forget(answer.id)
         return answer_out(answer, grading_status(session=session, answer=answer))

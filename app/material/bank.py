@@ -1,11 +1,15 @@
-"""Reading the question bank: listing, filtering and grouping questions by part and topic."""
+"""Reading the question bank: listing, filtering and grouping questions by part and topic.
+
+A user sees the questions of their own banks (notes files) and of published ones; every
+reader takes the user's id (None only on the command line, which sees everything).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from app.grading.base import Exemplar, ExemplarSource, GradingQuestion
@@ -25,6 +29,7 @@ class QuestionView:
     question: str
     reference_answer: str
     source: str
+    source_id: int
     version: int
     follow_up: bool
     retired: bool
@@ -44,6 +49,7 @@ class QuestionView:
             question=question.text,
             reference_answer=question.reference_answer,
             source=question.source_file.name,
+            source_id=question.source_file_id,
             version=question.version,
             follow_up=question.follow_up,
             retired=question.retired,
@@ -80,8 +86,23 @@ class PartGroup:
         return sum(len(topic.questions) for topic in self.topics)
 
 
+def visible_sources(user_id: int) -> Any:
+    """The ids of the banks `user_id` sees: their own and the published ones."""
+    return select(SourceFile.id).where(
+        or_(SourceFile.user_id == user_id, SourceFile.published.is_(True))
+    )
+
+
+def visible_to(user_id: int | None) -> Any:
+    """A condition on Question: in a bank `user_id` sees (always true for None)."""
+    if user_id is None:
+        return true()
+    return Question.source_file_id.in_(visible_sources(user_id))
+
+
 def _query(
     *,
+    user_id: int | None,
     topic: str | None = None,
     part: str | None = None,
     search: str | None = None,
@@ -92,7 +113,8 @@ def _query(
         .join(Question.topic)
         .join(Topic.part)
         .join(Question.source_file)
-        .order_by(SourceFile.name, Part.number, Topic.number, Question.position)
+        .where(visible_to(user_id))
+        .order_by(SourceFile.name, SourceFile.id, Part.number, Topic.number, Question.position)
     )
     if not include_retired:
         query = query.where(Question.retired.is_(False))
@@ -119,6 +141,7 @@ def _id_match(column: Any, value: str) -> Any:
 def list_questions(
     *,
     session: Session,
+    user_id: int | None,
     topic: str | None = None,
     part: str | None = None,
     search: str | None = None,
@@ -127,7 +150,9 @@ def list_questions(
     offset: int = 0,
 ) -> list[QuestionView]:
     """Questions in bank order, filtered by topic/part (title substring or number) and text."""
-    query = _query(topic=topic, part=part, search=search, include_retired=include_retired)
+    query = _query(
+        user_id=user_id, topic=topic, part=part, search=search, include_retired=include_retired
+    )
     query = query.options(
         selectinload(Question.key_points),
         selectinload(Question.topic).selectinload(Topic.part),
@@ -143,19 +168,23 @@ def list_questions(
 def count_questions(
     *,
     session: Session,
+    user_id: int | None,
     topic: str | None = None,
     part: str | None = None,
     search: str | None = None,
     include_retired: bool = False,
 ) -> int:
     """How many questions list_questions would return without limit/offset."""
-    query = _query(topic=topic, part=part, search=search, include_retired=include_retired)
+    query = _query(
+        user_id=user_id, topic=topic, part=part, search=search, include_retired=include_retired
+    )
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
-def get_question(*, session: Session, question_id: int) -> Question | None:
-    """One question by id (retired ones included, so old answers keep their question)."""
-    return session.get(Question, question_id)
+def get_question(*, session: Session, user_id: int | None, question_id: int) -> Question | None:
+    """One question the user sees, by id (retired ones included, so old answers keep their
+    question); None when there is none or it is in someone else's unpublished bank."""
+    return session.scalar(select(Question).where(Question.id == question_id, visible_to(user_id)))
 
 
 def grading_question(question: Question) -> GradingQuestion:
@@ -187,13 +216,13 @@ def grading_question_for_turn(
     )
 
 
-def bank_outline(*, session: Session) -> list[PartGroup]:
-    """Active questions grouped by notes file, part and topic, in bank order."""
-    groups: dict[tuple[str, int], PartGroup] = {}
+def bank_outline(*, session: Session, user_id: int | None) -> list[PartGroup]:
+    """Active questions the user sees grouped by notes file, part and topic, in bank order."""
+    groups: dict[tuple[int, int], PartGroup] = {}
     topics: dict[int, TopicGroup] = {}
-    for view in list_questions(session=session):
+    for view in list_questions(session=session, user_id=user_id):
         part = groups.setdefault(
-            (view.source, view.part_number),
+            (view.source_id, view.part_number),
             PartGroup(number=view.part_number, title=view.part, source=view.source),
         )
         topic = topics.get(view.topic_id)

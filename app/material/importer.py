@@ -56,32 +56,58 @@ class ImportReport:
 
 
 def import_notes_file(
-    *, session: Session, path: Path, max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
+    *,
+    session: Session,
+    path: Path,
+    user_id: int,
+    max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS,
 ) -> ImportReport:
-    """Parse a notes file and import it; a bad file raises NotesError and imports nothing."""
+    """Parse a notes file and import it as the user's bank; a bad file raises NotesError and
+    imports nothing."""
     return import_parsed_notes(
-        session=session, notes=read_notes_file(path), max_answer_chars=max_answer_chars
+        session=session,
+        notes=read_notes_file(path),
+        user_id=user_id,
+        max_answer_chars=max_answer_chars,
     )
 
 
 def import_notes_text(
-    *, session: Session, text: str, name: str, max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
+    *,
+    session: Session,
+    text: str,
+    name: str,
+    user_id: int,
+    publish: bool = False,
+    max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS,
 ) -> ImportReport:
-    """Parse notes given as text under a file name and import them."""
+    """Parse notes given as text under a file name (uploads) and import them as the user's."""
     return import_parsed_notes(
-        session=session, notes=parse_notes(text, source=name), max_answer_chars=max_answer_chars
+        session=session,
+        notes=parse_notes(text, source=name),
+        user_id=user_id,
+        publish=publish,
+        max_answer_chars=max_answer_chars,
     )
 
 
 def import_parsed_notes(
-    *, session: Session, notes: ParsedNotes, max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
+    *,
+    session: Session,
+    notes: ParsedNotes,
+    user_id: int,
+    publish: bool = False,
+    max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS,
 ) -> ImportReport:
-    """Bring the bank in line with a parsed file: add new, version changed, retire removed.
+    """Bring the user's bank of this file name in line with a parsed file: add new, version
+    changed, retire removed. Another user's bank of the same name is never touched.
 
     NotesError, before anything is written, when a question or answer is over its limit.
     """
     check_sizes(notes, max_answer_chars=max_answer_chars)
-    source = _source_file(session, notes)
+    source = _source_file(session, notes, user_id)
+    if publish:
+        source.published = True
     existing = {
         q.key: q
         for q in session.scalars(
@@ -135,13 +161,27 @@ def import_parsed_notes(
     return ImportReport(source=notes.source, **counts)
 
 
-def _source_file(session: Session, notes: ParsedNotes) -> SourceFile:
+def publish_bank(*, session: Session, user_id: int, name: str, published: bool = True) -> None:
+    """Publish (or withdraw) a user's bank: a published one is seen by every user."""
+    source = session.scalar(
+        select(SourceFile).where(SourceFile.user_id == user_id, SourceFile.name == name)
+    )
+    if source is not None:
+        source.published = published
+        session.flush()
+
+
+def _source_file(session: Session, notes: ParsedNotes, user_id: int) -> SourceFile:
     digest = hashlib.sha256(
         "\x1e".join(q.content_hash for q in notes.questions).encode()
     ).hexdigest()
-    source = session.scalar(select(SourceFile).where(SourceFile.name == notes.source))
+    source = session.scalar(
+        select(SourceFile).where(SourceFile.user_id == user_id, SourceFile.name == notes.source)
+    )
     if source is None:
-        source = SourceFile(name=notes.source, format=notes.format, content_hash=digest)
+        source = SourceFile(
+            user_id=user_id, name=notes.source, format=notes.format, content_hash=digest
+        )
         session.add(source)
         session.flush()
     elif source.content_hash != digest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,9 +157,18 @@ class Submission:
     repeated: bool = False
 
 
-def answer_by_key(*, session: Session, key: str) -> Answer | None:
-    """The answer stored under an idempotency key, if any."""
-    return session.scalar(select(Answer).where(Answer.idempotency_key == key))
+def scoped_key(user_id: int, key: str) -> str:
+    """An idempotency key as stored: per user, so one user's key never finds another's answer."""
+    return hashlib.sha256(f"{user_id}\x1f{key}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def answer_by_key(*, session: Session, user_id: int, key: str) -> Answer | None:
+    """The user's answer stored under an idempotency key, if any."""
+    return session.scalar(
+        select(Answer).where(
+            Answer.idempotency_key == scoped_key(user_id, key), Answer.user_id == user_id
+        )
+    )
 
 
 def submit_answer(
@@ -178,7 +188,7 @@ def submit_answer(
     Only flushes: the caller's unit of work commits, and the workers grade after that.
     """
     if idempotency_key:
-        first = answer_by_key(session=session, key=idempotency_key)
+        first = answer_by_key(session=session, user_id=user.id, key=idempotency_key)
         if first is not None:
             return Submission(first, repeated=True)
     check_answer_text(text, max_chars=max_chars)
@@ -193,10 +203,14 @@ def submit_answer(
                 item=item,
                 time_taken_ms=time_taken_ms,
                 grader=grader,
-                idempotency_key=idempotency_key,
+                idempotency_key=scoped_key(user.id, idempotency_key) if idempotency_key else None,
             )
     except IntegrityError:
-        first = answer_by_key(session=session, key=idempotency_key) if idempotency_key else None
+        first = (
+            answer_by_key(session=session, user_id=user.id, key=idempotency_key)
+            if idempotency_key
+            else None
+        )
         if first is None:
             raise
         return Submission(first, repeated=True)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.grading.feedback import follow_up_question
-from app.models import Answer, PracticeSession, Question, SessionItem, Topic, User, utcnow
+from app.material.bank import visible_to
+from app.models import Answer, PracticeSession, Question, SessionItem, Topic, utcnow
 from app.practice.errors import NotFoundError, PracticeError
 from app.practice.stats import question_averages
 
@@ -31,16 +32,17 @@ class SessionConfig:
     seed: int | None = None
 
 
-def create_session(*, session: Session, user: User, config: SessionConfig) -> PracticeSession:
-    """A new session with questions chosen by the config; PracticeError if none match."""
+def create_session(*, session: Session, user_id: int, config: SessionConfig) -> PracticeSession:
+    """A new session of the user with questions (of banks they see) chosen by the config;
+    PracticeError if none match."""
     if not 1 <= config.count <= MAX_QUESTIONS:
         raise PracticeError(f"number of questions must be between 1 and {MAX_QUESTIONS}")
-    candidates = _candidates(session=session, config=config)
+    candidates = _candidates(session=session, user_id=user_id, config=config)
     if not candidates:
         raise PracticeError("no active questions match the chosen topics")
-    chosen = _order(session=session, user=user, questions=candidates, config=config)
+    chosen = _order(session=session, user_id=user_id, questions=candidates, config=config)
     practice = PracticeSession(
-        user_id=user.id,
+        user_id=user_id,
         config={
             "topic_ids": list(config.topic_ids),
             "count": config.count,
@@ -57,8 +59,12 @@ def create_session(*, session: Session, user: User, config: SessionConfig) -> Pr
     return practice
 
 
-def _candidates(*, session: Session, config: SessionConfig) -> list[Question]:
-    query = select(Question).where(Question.retired.is_(False)).order_by(Question.id)
+def _candidates(*, session: Session, user_id: int, config: SessionConfig) -> list[Question]:
+    query = (
+        select(Question)
+        .where(Question.retired.is_(False), visible_to(user_id))
+        .order_by(Question.id)
+    )
     if config.question_ids:
         query = query.where(Question.id.in_(config.question_ids))
     if config.topic_ids:
@@ -69,7 +75,7 @@ def _candidates(*, session: Session, config: SessionConfig) -> list[Question]:
 
 
 def _order(
-    *, session: Session, user: User, questions: list[Question], config: SessionConfig
+    *, session: Session, user_id: int, questions: list[Question], config: SessionConfig
 ) -> list[Question]:
     if config.question_ids:
         rank = {qid: i for i, qid in enumerate(config.question_ids)}
@@ -79,18 +85,19 @@ def _order(
     shuffled = list(questions)
     random.Random(config.seed).shuffle(shuffled)
     if config.order == "weakest":
-        averages = question_averages(session=session, user_id=user.id)
+        averages = question_averages(session=session, user_id=user_id)
         # Never-answered questions count as weakest; ties keep the random order.
         shuffled.sort(key=lambda q: averages.get(q.id, -1.0))
     return shuffled
 
 
-def get_session(*, session: Session, session_id: int) -> PracticeSession:
-    """A session by id with its turns, answers, grades and questions loaded; or NotFoundError."""
+def get_session(*, session: Session, user_id: int, session_id: int) -> PracticeSession:
+    """The user's session by id with its turns, answers, grades and questions loaded;
+    NotFoundError when there is none or it is someone else's."""
     items = selectinload(PracticeSession.items)
     practice = session.scalar(
         select(PracticeSession)
-        .where(PracticeSession.id == session_id)
+        .where(PracticeSession.id == session_id, PracticeSession.user_id == user_id)
         .options(
             selectinload(PracticeSession.user),
             items.selectinload(SessionItem.answers).selectinload(Answer.grades),

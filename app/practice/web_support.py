@@ -13,10 +13,10 @@ from app.practice.errors import NotFoundError
 from app.practice.stats import question_averages
 
 
-def get_answer(*, session: Session, answer_id: int) -> Answer:
-    """An answer by id, or NotFoundError."""
+def get_answer(*, session: Session, user_id: int, answer_id: int) -> Answer:
+    """The user's answer by id; NotFoundError when there is none or it is someone else's."""
     answer = session.get(Answer, answer_id, populate_existing=True)
-    if answer is None:
+    if answer is None or answer.user_id != user_id:
         raise NotFoundError(f"no answer {answer_id}")
     return answer
 

@@ -12,7 +12,7 @@ self-hosted tool needs; a shared store would be needed for more.
 * without one: SCORE_RATE_LIMIT calls a minute per client address to the /score routes, the
   ones that spend CPU on whatever text they are sent;
 * an address that sent AUTH_FAILURES_PER_MINUTE invalid keys is refused for a while
-  (`require_api_key` records the failures), so keys cannot be guessed at speed.
+  (`app.accounts.current` records the failures), so keys cannot be guessed at speed.
 
 Refusals are 429 with `Retry-After` in whole seconds.
 """

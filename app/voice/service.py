@@ -72,9 +72,14 @@ def audio_dir(settings: Settings) -> Path:
 
 
 def store_recording(
-    *, session: Session, audio: Audio, transcription: Transcription, keep_audio_in: Path | None
+    *,
+    session: Session,
+    user_id: int,
+    audio: Audio,
+    transcription: Transcription,
+    keep_audio_in: Path | None,
 ) -> Recording:
-    """Store a transcribed recording, not yet tied to an answer (flushed, not committed)."""
+    """Store a user's transcribed recording, not yet tied to an answer (flushed only)."""
     delivery = transcription.delivery.as_dict()
     audio_file = None
     if keep_audio_in is not None:
@@ -82,6 +87,7 @@ def store_recording(
         audio_file = f"{uuid.uuid4().hex}.{audio.extension}"
         (keep_audio_in / audio_file).write_bytes(audio.data)
     recording = Recording(
+        user_id=user_id,
         model=transcription.transcript.model,
         transcript=transcription.transcript.text,
         duration_s=transcription.delivery.duration_s,
@@ -101,14 +107,19 @@ def store_recording(
 def attach_recordings(
     *, session: Session, answer: Answer, recording_ids: Sequence[int]
 ) -> list[Recording]:
-    """Tie the recordings an answer was spoken in to it; ones already used stay where they are."""
+    """Tie the recordings an answer was spoken in to it; ones already used, and other users'
+    recordings, stay where they are."""
     # An id outside the range of ids names no recording, like any other unknown id.
     wanted = {i for i in recording_ids if 1 <= i <= MAX_ID}
     if not wanted:
         return []
     recordings = list(
         session.scalars(
-            select(Recording).where(Recording.id.in_(wanted), Recording.answer_id.is_(None))
+            select(Recording).where(
+                Recording.id.in_(wanted),
+                Recording.answer_id.is_(None),
+                Recording.user_id == answer.user_id,
+            )
         )
     )
     for recording in recordings:
@@ -176,10 +187,13 @@ def delivery_for_answer(answer: Answer) -> AnswerDelivery | None:
     return deliveries_for(session=session, answer_ids=[answer.id]).get(answer.id)
 
 
-def kept_audio(*, session: Session, settings: Settings, recording_id: int) -> tuple[Path, str]:
-    """The kept audio file of a recording and its media type; NotFoundError when there is none."""
+def kept_audio(
+    *, session: Session, settings: Settings, user_id: int, recording_id: int
+) -> tuple[Path, str]:
+    """The kept audio file of the user's recording and its media type; NotFoundError when there
+    is none (or the recording is someone else's)."""
     recording = session.get(Recording, recording_id)
-    if recording is None or not recording.audio_file:
+    if recording is None or recording.user_id != user_id or not recording.audio_file:
         raise NotFoundError(f"no kept audio for recording {recording_id}")
     path = audio_dir(settings) / recording.audio_file
     if not path.is_file():

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.accounts.current import CurrentUser
 from app.db import Database
 from app.deps import AppSettings, AppTranscriber, DbSession, IdPath
 from app.voice.errors import VoiceError
@@ -28,6 +29,7 @@ async def create_recording(
     audio: Annotated[UploadFile, File()],
     settings: AppSettings,
     transcriber: AppTranscriber,
+    user: CurrentUser,
 ) -> JSONResponse:
     """Transcribe the browser's recording; the page puts the text in the answer box."""
     data = await audio.read(settings.voice_max_bytes + 1)
@@ -49,7 +51,11 @@ async def create_recording(
     def save() -> int:
         with database.session() as session:
             recording = store_recording(
-                session=session, audio=decoded, transcription=transcription, keep_audio_in=keep_in
+                session=session,
+                user_id=user.id,
+                audio=decoded,
+                transcription=transcription,
+                keep_audio_in=keep_in,
             )
             return recording.id
 
@@ -59,8 +65,10 @@ async def create_recording(
 
 @router.get("/recordings/{recording_id}/audio", name="recording_audio")
 def recording_audio(
-    recording_id: IdPath, session: DbSession, settings: AppSettings
+    recording_id: IdPath, session: DbSession, settings: AppSettings, user: CurrentUser
 ) -> FileResponse:
     """The kept audio of a spoken answer, for replay beside its transcript."""
-    path, media_type = kept_audio(session=session, settings=settings, recording_id=recording_id)
+    path, media_type = kept_audio(
+        session=session, settings=settings, user_id=user.id, recording_id=recording_id
+    )
     return FileResponse(path, media_type=media_type)

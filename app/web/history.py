@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.accounts.current import CurrentUser
 from app.deps import DbSession, IdPath
 from app.material.bank import QuestionView, get_question
 from app.practice.errors import NotFoundError
 from app.practice.stats import question_attempts
-from app.practice.users import get_or_create_user
 from app.practice.web_support import practised_questions
 from app.voice.service import deliveries_for
 from app.web.charts import score_chart
@@ -19,20 +19,20 @@ router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
 
 
 @router.get("/history", response_class=HTMLResponse)
-def history_index(request: Request, session: DbSession) -> HTMLResponse:
+def history_index(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     """Questions answered so far, most recent first."""
-    user = get_or_create_user(session=session)
     questions = practised_questions(session=session, user_id=user.id)
     return render(request, "history_index.html", {"questions": questions})
 
 
 @router.get("/questions/{question_id}/history", response_class=HTMLResponse)
-def question_history(request: Request, question_id: IdPath, session: DbSession) -> HTMLResponse:
+def question_history(
+    request: Request, question_id: IdPath, session: DbSession, user: CurrentUser
+) -> HTMLResponse:
     """Every attempt at one question: a score chart and the answers side by side."""
-    question = get_question(session=session, question_id=question_id)
+    question = get_question(session=session, user_id=user.id, question_id=question_id)
     if question is None:
         raise NotFoundError(f"no question {question_id}")
-    user = get_or_create_user(session=session)
     attempts = question_attempts(session=session, user_id=user.id, question_id=question_id)
     chart = score_chart([(a.created_at, a.score) for a in attempts])
     deliveries = deliveries_for(session=session, answer_ids=[a.answer_id for a in attempts])

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.accounts.current import CurrentUser
 from app.deps import AppSettings, DbSession, GradingEventsDep, IdPath
 from app.grading.feedback import follow_up_question
 from app.models import Answer, PracticeSession, SessionItem
@@ -27,7 +28,6 @@ from app.practice.sessions import (
     next_item,
     summarize,
 )
-from app.practice.users import get_or_create_user
 from app.practice.web_support import get_answer
 from app.voice.service import attach_recordings, delivery_for_answer
 from app.web.highlight import highlight_evidence
@@ -58,6 +58,7 @@ def item_url(item: SessionItem) -> str:
 def start_interview(
     request: Request,
     session: DbSession,
+    user: CurrentUser,
     topic_ids: Annotated[list[str] | None, Form()] = None,
     question_ids: Annotated[list[str] | None, Form()] = None,
     count: Annotated[str, Form()] = "5",
@@ -72,15 +73,14 @@ def start_interview(
         order=order,
         time_limit_s=time_limit_s,
     )
-    user = get_or_create_user(session=session)
-    practice = create_session(session=session, user=user, config=config)
+    practice = create_session(session=session, user_id=user.id, config=config)
     return RedirectResponse(item_url(practice.items[0]), status_code=303)
 
 
 @router.get("/interviews/{session_id}")
-def resume_interview(session_id: IdPath, session: DbSession) -> Response:
+def resume_interview(session_id: IdPath, session: DbSession, user: CurrentUser) -> Response:
     """The interview's first unanswered question, or its summary when every one is answered."""
-    practice = get_session(session=session, session_id=session_id)
+    practice = get_session(session=session, user_id=user.id, session_id=session_id)
     item = next_item(practice)
     url = item_url(item) if item else f"/interviews/{practice.id}/summary"
     return RedirectResponse(url, status_code=303)
@@ -177,9 +177,9 @@ def _turn_page(
 
 
 def _load_turn(
-    session: Session, session_id: int, item_id: int
+    session: Session, user_id: int, session_id: int, item_id: int
 ) -> tuple[PracticeSession, SessionItem]:
-    practice = get_session(session=session, session_id=session_id)
+    practice = get_session(session=session, user_id=user_id, session_id=session_id)
     return practice, get_item(session=session, practice=practice, item_id=item_id)
 
 
@@ -190,6 +190,7 @@ async def show_turn(
     item_id: IdPath,
     session: DbSession,
     events: GradingEventsDep,
+    user: CurrentUser,
     retry: bool = False,
     wait_for: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
@@ -202,7 +203,7 @@ async def show_turn(
         await events.wait(wait_for, GRADE_WAIT_S)
 
     def page() -> HTMLResponse:
-        practice, item = _load_turn(session, session_id, item_id)
+        practice, item = _load_turn(session, user.id, session_id, item_id)
         answer = item.answers[-1] if item.answers else None
         if retry or answer is None:
             context = _answer_context(practice, item, answer=answer, show_form=True)
@@ -234,13 +235,14 @@ def answer_turn(
     item_id: IdPath,
     session: DbSession,
     settings: AppSettings,
+    user: CurrentUser,
     answer: Annotated[str, Form()] = "",
     shown_at: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form(max_length=MAX_IDEMPOTENCY_KEY)] = "",
     recording_id: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     """Store the answer and queue it for grading, then go to the turn's page for the grade."""
-    practice, item = _load_turn(session, session_id, item_id)
+    practice, item = _load_turn(session, user.id, session_id, item_id)
     try:
         submitted = submit_answer(
             session=session,
@@ -271,19 +273,27 @@ def answer_turn(
     return RedirectResponse(_graded_url(turn, stored), status_code=303)
 
 
-def _answer_turn(session: Session, answer_id: int) -> tuple[Answer, PracticeSession, SessionItem]:
-    answer = get_answer(session=session, answer_id=answer_id)
+def _answer_turn(
+    session: Session, user_id: int, answer_id: int
+) -> tuple[Answer, PracticeSession, SessionItem]:
+    answer = get_answer(session=session, user_id=user_id, answer_id=answer_id)
     if answer.session_item_id is None:
         raise NotFoundError(f"answer {answer_id} was not given in an interview")
     item_id = answer.session_item_id
-    practice = get_session(session=session, session_id=answer.session_item.session_id)  # type: ignore[union-attr]
+    practice = get_session(
+        session=session,
+        user_id=user_id,
+        session_id=answer.session_item.session_id,  # type: ignore[union-attr]
+    )
     return answer, practice, get_item(session=session, practice=practice, item_id=item_id)
 
 
 @router.get("/answers/{answer_id}/grade", response_class=HTMLResponse)
-def poll_grade(request: Request, answer_id: IdPath, session: DbSession) -> Response:
+def poll_grade(
+    request: Request, answer_id: IdPath, session: DbSession, user: CurrentUser
+) -> Response:
     """The answer's grade card once graded (htmx polls this), else the grading card again."""
-    answer, practice, item = _answer_turn(session, answer_id)
+    answer, practice, item = _answer_turn(session, user.id, answer_id)
     if not is_htmx(request):
         return RedirectResponse(item_url(item), status_code=303)
     context = _graded_context(session, practice, item, answer)
@@ -292,10 +302,10 @@ def poll_grade(request: Request, answer_id: IdPath, session: DbSession) -> Respo
 
 @router.post("/answers/{answer_id}/grade", response_class=HTMLResponse)
 def retry_answer_grading(
-    answer_id: IdPath, session: DbSession, events: GradingEventsDep
+    answer_id: IdPath, session: DbSession, events: GradingEventsDep, user: CurrentUser
 ) -> Response:
     """Queue a saved answer for grading again after its grading failed or stalled."""
-    answer, _practice, item = _answer_turn(session, answer_id)
+    answer, _practice, item = _answer_turn(session, user.id, answer_id)
     if retry_grading(session=session, answer=answer):
         events.forget(answer.id)
     return RedirectResponse(_graded_url(item, answer), status_code=303)
@@ -306,10 +316,11 @@ def follow_up(
     session_id: IdPath,
     item_id: IdPath,
     session: DbSession,
+    user: CurrentUser,
     point: Annotated[str, Form()],
 ) -> Response:
     """The interviewer follows up on a key point the answer missed, as the next turn."""
-    practice, item = _load_turn(session, session_id, item_id)
+    practice, item = _load_turn(session, user.id, session_id, item_id)
     grade = next((a.grades[-1] for a in reversed(item.answers) if a.grades), None)
     missed = GradeView.of(grade).missed if grade else []
     if point not in [p.get("point") for p in missed]:
@@ -323,9 +334,11 @@ def follow_up(
 
 
 @router.get("/interviews/{session_id}/summary", response_class=HTMLResponse)
-def interview_summary(request: Request, session_id: IdPath, session: DbSession) -> HTMLResponse:
+def interview_summary(
+    request: Request, session_id: IdPath, session: DbSession, user: CurrentUser
+) -> HTMLResponse:
     """Every question with its score and time, the average, and the weakest topics."""
-    practice = get_session(session=session, session_id=session_id)
+    practice = get_session(session=session, user_id=user.id, session_id=session_id)
     summary = summarize(practice)
     return render(
         request,

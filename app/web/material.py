@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.accounts.current import CurrentUser
 from app.deps import AppSettings, DbSession
 from app.material.bank import bank_outline
 from app.material.importer import import_parsed_notes
@@ -22,9 +23,9 @@ router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
-def _sources(session: DbSession) -> list[tuple[str, int]]:
+def _sources(session: DbSession, user_id: int) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
-    for part in bank_outline(session=session):
+    for part in bank_outline(session=session, user_id=user_id):
         counts[part.source] = counts.get(part.source, 0) + part.question_count
     return sorted(counts.items())
 
@@ -32,13 +33,14 @@ def _sources(session: DbSession) -> list[tuple[str, int]]:
 def _page(
     request: Request,
     session: DbSession,
+    user_id: int,
     *,
     report: str | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     context = {
-        "sources": _sources(session),
+        "sources": _sources(session, user_id),
         "report": report,
         "error": error,
         "suffixes": SUPPORTED_SUFFIXES,
@@ -50,9 +52,9 @@ def _page(
 
 
 @router.get("/material", response_class=HTMLResponse)
-def material(request: Request, session: DbSession) -> HTMLResponse:
+def material(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     """The notes files in the bank and the upload form."""
-    return _page(request, session)
+    return _page(request, session, user.id)
 
 
 @router.post("/material", response_class=HTMLResponse)
@@ -60,6 +62,7 @@ async def upload_material(
     request: Request,
     session: DbSession,
     settings: AppSettings,
+    user: CurrentUser,
     notes: Annotated[UploadFile, File()],
 ) -> HTMLResponse:
     """Import an uploaded notes file and show the importer's report, or why it failed."""
@@ -76,11 +79,14 @@ async def upload_material(
             # unit of work stays the one place that commits.
             with session.begin_nested():
                 report = import_parsed_notes(
-                    session=session, notes=parsed, max_answer_chars=settings.max_answer_chars
+                    session=session,
+                    notes=parsed,
+                    user_id=user.id,
+                    max_answer_chars=settings.max_answer_chars,
                 )
         except (NotesError, AnswerTooLongError) as exc:
-            return _page(request, session, error=str(exc), status_code=error_status(exc))
-        return _page(request, session, report=report.summary())
+            return _page(request, session, user.id, error=str(exc), status_code=error_status(exc))
+        return _page(request, session, user.id, report=report.summary())
 
     return await run_in_threadpool(work)
 

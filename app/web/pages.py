@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.types import Scope
 
+from app.accounts.current import CurrentUser
 from app.config import Settings
 from app.deps import DbSession
 from app.material.bank import bank_outline
 from app.practice.sessions import MAX_QUESTIONS
 from app.practice.stats import topic_averages
-from app.practice.users import get_or_create_user
 from app.security.body_limit import BodyLimit
 from app.security.csrf import require_csrf_token
 from app.voice import web as voice_web
@@ -40,10 +40,9 @@ TIME_LIMITS = [
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: DbSession) -> HTMLResponse:
+def home(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     """The question bank by part and topic with recent averages, and the interview form."""
-    parts = bank_outline(session=session)
-    user = get_or_create_user(session=session)
+    parts = bank_outline(session=session, user_id=user.id)
     context = {
         "parts": parts,
         "averages": topic_averages(session=session, user_id=user.id),

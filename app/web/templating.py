@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
@@ -13,7 +15,18 @@ from app.grading.key_points import is_filler
 from app.security.csrf import csrf_field, csrf_token
 from app.voice.service import voice_available
 
-templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
+
+def _accounts(request: Request) -> dict[str, Any]:
+    """Who is signed in, for the header: the account, and whether accounts are on."""
+    settings = request.app.state.settings
+    return {
+        "account": getattr(request.state, "account", None),
+        "accounts_on": settings.auth_mode == "password",
+        "open_sign_up": settings.open_sign_up and settings.auth_mode == "password",
+    }
+
+
+templates = Jinja2Templates(directory=PROJECT_ROOT / "templates", context_processors=[_accounts])
 
 THEME_COOKIE = "theme"
 THEMES = ("light", "dark")
