@@ -38,7 +38,7 @@ for _module in (score, questions, sessions, voice_api):
     router.include_router(_module.router, dependencies=[Depends(current_user)])
 
 
-@router.get("/{path:path}", include_in_schema=False)
+@router.get("/{path:path}", include_in_schema=False, dependencies=[Depends(current_user)])
 def unknown_path(request: Request, path: str) -> None:
     """Any other GET under /api/v1: a 404 (or 405) in the API's shape, not the HTML 404 page."""
     allowed = _allowed_methods(request.app, request.url.path)

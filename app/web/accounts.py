@@ -205,10 +205,10 @@ def _sign_up_open(settings: Settings) -> bool:
 
 
 @router.get("/sign-up", response_class=HTMLResponse, name="sign_up")
-def sign_up_form(request: Request, settings: AppSettings) -> HTMLResponse:
-    """The sign-up form, when OPEN_SIGN_UP is on."""
+def sign_up_form(request: Request, settings: AppSettings) -> Response:
+    """The sign-up form, when OPEN_SIGN_UP is on (else the sign-in page)."""
     if not _sign_up_open(settings):
-        return error_page(request, status_code=404, message="There is no page at /sign-up.")
+        return RedirectResponse("/sign-in" if settings.auth_mode == "password" else "/", 303)
     return render(request, "sign_up.html", {"name": "", "error": None})
 
 
@@ -223,7 +223,7 @@ def sign_up(
 ) -> Response:
     """Create an account (never an admin) and sign it in."""
     if not _sign_up_open(settings):
-        return error_page(request, status_code=404, message="There is no page at /sign-up.")
+        return RedirectResponse("/sign-in" if settings.auth_mode == "password" else "/", 303)
     try:
         if password != repeat:
             raise PasswordError("the passwords differ")
