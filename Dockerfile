@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRANSFORMERS_OFFLINE=1 \
     DATA_DIR=/data \
     HOST=0.0.0.0 \
-    PORT=8000
+    PORT=8000 \
+    AUTH=password
 
 WORKDIR /srv/mock-interview
 
@@ -33,4 +34,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 
+# With no account yet, the log says how to make the first:
+#   docker compose exec app mock-interview user create NAME --admin
 CMD ["mock-interview", "serve"]
