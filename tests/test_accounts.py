@@ -36,6 +36,7 @@ from app.models import (
 )
 from tests.accounts_support import PASSWORD, add_user, password_settings, sign_in
 from tests.fakes import FAKE_GRADERS
+from tests.web_client import PageClient
 
 # Open without credentials, and why: everything else must answer 401 or send to /sign-in.
 OPEN_PATHS = {
@@ -87,7 +88,7 @@ def password_app(settings: Settings) -> FastAPI:
 
 
 def test_every_route_needs_credentials_under_auth_password(password_app: FastAPI) -> None:
-    with TestClient(password_app) as client:
+    with PageClient(password_app) as client:
         checked = 0
         for method, path in _routes(password_app):
             if path in OPEN_PATHS:
@@ -117,7 +118,7 @@ def test_every_route_needs_credentials_under_auth_password(password_app: FastAPI
 
 
 def test_sign_in_comes_back_to_a_local_page_only(password_app: FastAPI) -> None:
-    with TestClient(password_app) as client:
+    with PageClient(password_app) as client:
         add_user(password_app.state.database, "alice")
         first = client.get("/history?x=1", follow_redirects=False)
         assert first.headers["location"] == "/sign-in?next=/history%3Fx%3D1"
@@ -140,7 +141,7 @@ def test_sign_in_comes_back_to_a_local_page_only(password_app: FastAPI) -> None:
 
 
 def test_cookie_is_secure_when_served_over_https(password_app: FastAPI) -> None:
-    with TestClient(password_app, base_url="https://testserver") as client:
+    with PageClient(password_app, base_url="https://testserver") as client:
         add_user(password_app.state.database, "alice")
         response = client.post(
             "/sign-in", data={"name": "alice", "password": PASSWORD}, follow_redirects=False
@@ -203,7 +204,7 @@ def _data_of(database: Database, user_id: int, settings: Settings) -> dict[str, 
 def test_another_users_ids_are_404_on_every_route_that_takes_one(
     settings: Settings, password_app: FastAPI
 ) -> None:
-    with TestClient(password_app) as alice, TestClient(password_app) as bob:
+    with PageClient(password_app) as alice, PageClient(password_app) as bob:
         database: Database = password_app.state.database
         alice_id = add_user(database, "alice")
         bob_id = add_user(database, "bob")
@@ -266,7 +267,7 @@ def test_another_users_ids_are_404_on_every_route_that_takes_one(
 def test_uploading_a_file_of_the_same_name_makes_a_bank_of_ones_own(
     password_app: FastAPI,
 ) -> None:
-    with TestClient(password_app) as alice, TestClient(password_app) as bob:
+    with PageClient(password_app) as alice, PageClient(password_app) as bob:
         database: Database = password_app.state.database
         add_user(database, "alice")  # the first account: owns the shipped, published day 1
         add_user(database, "bob")
@@ -295,7 +296,7 @@ def test_uploading_a_file_of_the_same_name_makes_a_bank_of_ones_own(
 
 
 def test_session_expiry_and_sign_out_revoke(password_app: FastAPI) -> None:
-    with TestClient(password_app) as client:
+    with PageClient(password_app) as client:
         database: Database = password_app.state.database
         add_user(database, "alice")
         sign_in(client, "alice")
@@ -320,7 +321,7 @@ def test_session_expiry_and_sign_out_revoke(password_app: FastAPI) -> None:
 
 
 def test_changing_the_password_signs_out_the_other_browsers(password_app: FastAPI) -> None:
-    with TestClient(password_app) as here, TestClient(password_app) as there:
+    with PageClient(password_app) as here, PageClient(password_app) as there:
         add_user(password_app.state.database, "alice")
         sign_in(here, "alice")
         sign_in(there, "alice")
@@ -351,7 +352,7 @@ def test_sign_in_is_rate_limited_per_account_and_per_address(settings: Settings)
         password_settings(settings, sign_in_attempts_per_account=3, sign_in_attempts_per_address=5),
         graders=FAKE_GRADERS,
     )
-    with TestClient(app) as client:
+    with PageClient(app) as client:
         add_user(app.state.database, "alice")
         for _ in range(3):
             failed = client.post("/sign-in", data={"name": "alice", "password": "wrong guess"})
@@ -399,7 +400,7 @@ def test_an_unknown_name_costs_a_hash_check_like_a_wrong_password() -> None:
 
 
 def test_open_sign_up_is_off_by_default_and_makes_plain_users(settings: Settings) -> None:
-    with TestClient(create_app(password_settings(settings), graders=FAKE_GRADERS)) as client:
+    with PageClient(create_app(password_settings(settings), graders=FAKE_GRADERS)) as client:
         closed = client.get("/sign-up", follow_redirects=False)
         assert closed.status_code == 303 and closed.headers["location"] == "/sign-in"
         posted = client.post(
@@ -409,7 +410,7 @@ def test_open_sign_up_is_off_by_default_and_makes_plain_users(settings: Settings
         )
         assert posted.status_code == 303 and client.cookies.get("mi_session") is None
     app = create_app(password_settings(settings, open_sign_up=True), graders=FAKE_GRADERS)
-    with TestClient(app) as client:
+    with PageClient(app) as client:
         short = client.post("/sign-up", data={"name": "carol", "password": "x", "repeat": "x"})
         assert short.status_code == 422 and "8 characters" in short.text
         made = client.post(
@@ -454,7 +455,7 @@ def test_auth_none_is_one_local_admin_and_refuses_a_network_address(
 
 def test_api_keys_act_as_their_user(settings: Settings) -> None:
     app = create_app(password_settings(settings), graders=FAKE_GRADERS)
-    with TestClient(app) as client:
+    with PageClient(app) as client:
         database: Database = app.state.database
         alice = add_user(database, "alice")
         bob = add_user(database, "bob")
@@ -477,7 +478,7 @@ def test_api_keys_act_as_their_user(settings: Settings) -> None:
 
 def test_the_same_idempotency_key_of_two_users_stores_two_answers(settings: Settings) -> None:
     app = create_app(password_settings(settings), graders=FAKE_GRADERS)
-    with TestClient(app) as client:
+    with PageClient(app) as client:
         database: Database = app.state.database
         keys = {}
         for name in ("alice", "bob"):
@@ -525,7 +526,7 @@ def test_user_cli_creates_claims_lists_sets_passwords_and_deletes(
         ["bob", "user", "can sign in"],
     ]
     app = create_app(password_settings(settings), graders=FAKE_GRADERS)
-    with TestClient(app) as client:
+    with PageClient(app) as client:
         sign_in(client, "bob")
         assert (
             _cli(monkeypatch, settings, "user", "set-password", "bob", stdin="another pass\n") == 0
