@@ -123,7 +123,22 @@ def _build_parser() -> argparse.ArgumentParser:
 
     _add_api_key_commands(commands)
     _add_user_commands(commands)
+    _add_bank_commands(commands)
     return parser
+
+
+def _add_bank_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    banks = commands.add_parser("bank", help="list banks (notes files) and publish them")
+    bank_commands = banks.add_subparsers(title="bank commands", metavar="COMMAND")
+    listing = bank_commands.add_parser("list", help="every bank: owner, published, questions")
+    listing.set_defaults(handler=_bank_list)
+    publish = bank_commands.add_parser(
+        "publish", help="let every user see a bank (only its owner still changes it)"
+    )
+    publish.add_argument("name", help="the notes file name, e.g. day1.txt")
+    publish.add_argument("--user", help="its owner (default: the first user, the admin)")
+    publish.add_argument("--withdraw", action="store_true", help="make it private again")
+    publish.set_defaults(handler=_bank_publish)
 
 
 def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -407,6 +422,54 @@ def _api_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.dispose()
     print(f"revoked {args.name}")
+    return 0
+
+
+def _bank_list(_args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from app.models import Question, SourceFile, User
+    from app.startup import open_database
+
+    database = open_database(settings)
+    with database.session(write=False) as session:
+        rows = session.execute(
+            select(SourceFile.name, User.name, SourceFile.published, func.count(Question.id))
+            .join(User, User.id == SourceFile.user_id)
+            .outerjoin(
+                Question,
+                (Question.source_file_id == SourceFile.id) & Question.retired.is_(False),
+            )
+            .group_by(SourceFile.id, User.name)
+            .order_by(SourceFile.name, User.name)
+        ).all()
+    database.dispose()
+    for name, owner, published, questions in rows:
+        shared = "published" if published else "private"
+        print(f"{name}\t{owner}\t{shared}\t{questions} questions")
+    return 0
+
+
+def _bank_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from app.material.importer import publish_bank
+    from app.startup import open_database
+
+    database = open_database(settings)
+    try:
+        owner = _user_id(database, args.user)
+        with database.session() as session:
+            found = publish_bank(
+                session=session, user_id=owner, name=args.name, published=not args.withdraw
+            )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    if not found:
+        print(f"error: that user has no bank called {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"{args.name}: {'private' if args.withdraw else 'published'}")
     return 0
 
 

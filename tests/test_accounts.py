@@ -548,18 +548,18 @@ def test_user_cli_creates_claims_lists_sets_passwords_and_deletes(
         assert day1.published and day1.user_id == alice.id
 
 
-def test_migration_gives_existing_rows_to_the_first_user(tmp_path: Path) -> None:
+def test_migration_gives_existing_rows_to_the_first_user(database_url: str) -> None:
     from alembic import command
     from sqlalchemy import text
 
     from app.db import alembic_config
 
-    database = Database.from_url(f"sqlite:///{tmp_path / 'old.db'}")
+    database = Database.from_url(database_url)
     config = alembic_config(database.engine)
     command.upgrade(config, "0004")
     with database.engine.begin() as connection:
         for statement in (
-            "INSERT INTO user (id, name, created_at) VALUES (1, 'me', '2026-01-01')",
+            'INSERT INTO "user" (id, name, created_at) VALUES (1, \'me\', \'2026-01-01\')',
             "INSERT INTO source_file (id, name, format, content_hash, imported_at) "
             "VALUES (1, 'day1.txt', 'text', 'h', '2026-01-01'), "
             "(2, 'mine.txt', 'text', 'h', '2026-01-01')",
@@ -581,3 +581,70 @@ def test_migration_gives_existing_rows_to_the_first_user(tmp_path: Path) -> None
     command.downgrade(config, "0004")
     command.upgrade(config, "head")
     database.dispose()
+
+
+def test_migration_of_rows_without_any_user_creates_the_local_admin(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.db import alembic_config
+
+    database = Database.from_url(database_url)
+    config = alembic_config(database.engine)
+    command.upgrade(config, "0004")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO source_file (id, name, format, content_hash, imported_at) "
+                "VALUES (1, 'day1.txt', 'text', 'h', '2026-01-01')"
+            )
+        )
+    command.upgrade(config, "head")
+    with database.session() as session:
+        (me,) = session.scalars(select(User)).all()
+        assert me.name == "me" and me.is_admin
+        source = session.get(SourceFile, 1)
+        assert source is not None and source.user_id == me.id and source.published
+    database.dispose()
+
+
+def test_serve_refuses_auth_none_on_a_network_address(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app import cli
+
+    class FromEnvironment:  # what `Settings()` would read, with AUTH=none
+        model_validate = staticmethod(Settings.model_validate)
+
+        def __new__(cls) -> Settings:  # type: ignore[misc]
+            return settings.model_copy(update={"auth": "none"})
+
+    monkeypatch.setattr(cli, "Settings", FromEnvironment)
+    assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
+    error = capsys.readouterr().err
+    assert "AUTH=none would let anyone who reaches 0.0.0.0 act as the admin" in error
+    assert "mock-interview user create NAME --admin" in error
+
+
+def test_an_admin_publishes_a_users_bank_from_the_command_line(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    notes = tmp_path / "bobs.txt"
+    notes.write_text(PRIVATE_NOTES)
+    for name in ("alice", "bob"):
+        assert _cli(monkeypatch, settings, "user", "create", name, stdin=f"{PASSWORD}\n") == 0
+    assert _cli(monkeypatch, settings, "import", str(notes), "--user", "bob") == 0
+    capsys.readouterr()
+    assert _cli(monkeypatch, settings, "bank", "list") == 0
+    assert "bobs.txt\tbob\tprivate\t1 questions" in capsys.readouterr().out
+    app = create_app(password_settings(settings), graders=FAKE_GRADERS)
+    with PageClient(app) as alice:
+        sign_in(alice, "alice")
+        assert "only in Alice" not in alice.get("/").text
+        assert _cli(monkeypatch, settings, "bank", "publish", "bobs.txt", "--user", "bob") == 0
+        assert "only in Alice" in alice.get("/").text
+        assert _cli(monkeypatch, settings, "bank", "publish", "nope.txt", "--user", "bob") == 1
+        assert "no bank called 'nope.txt'" in capsys.readouterr().err

@@ -161,14 +161,19 @@ def import_parsed_notes(
     return ImportReport(source=notes.source, **counts)
 
 
-def publish_bank(*, session: Session, user_id: int, name: str, published: bool = True) -> None:
-    """Publish (or withdraw) a user's bank: a published one is seen by every user."""
+def publish_bank(*, session: Session, user_id: int, name: str, published: bool = True) -> bool:
+    """Publish (or withdraw) a user's bank: a published one is seen by every user.
+
+    False when the user has no bank of that name.
+    """
     source = session.scalar(
         select(SourceFile).where(SourceFile.user_id == user_id, SourceFile.name == name)
     )
-    if source is not None:
-        source.published = published
-        session.flush()
+    if source is None:
+        return False
+    source.published = published
+    session.flush()
+    return True
 
 
 def _source_file(session: Session, notes: ParsedNotes, user_id: int) -> SourceFile:

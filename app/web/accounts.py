@@ -132,6 +132,9 @@ def sign_in(
         )
     limiter.succeeded(name=name)
     with database.session() as session:
+        previous = request.cookies.get(COOKIE_NAME)
+        if previous:  # signing in again (as anyone) ends the browser's earlier session
+            end_session(session=session, token=previous)
         started = start_session(session=session, user_id=user_id, days=settings.session_days)
     response = RedirectResponse(target, status_code=303)
     _set_cookie(request, response, started.token, started.max_age_s)
