@@ -559,7 +559,7 @@ def test_migration_gives_existing_rows_to_the_first_user(database_url: str) -> N
     command.upgrade(config, "0004")
     with database.engine.begin() as connection:
         for statement in (
-            'INSERT INTO "user" (id, name, created_at) VALUES (1, \'me\', \'2026-01-01\')',
+            "INSERT INTO \"user\" (id, name, created_at) VALUES (1, 'me', '2026-01-01')",
             "INSERT INTO source_file (id, name, format, content_hash, imported_at) "
             "VALUES (1, 'day1.txt', 'text', 'h', '2026-01-01'), "
             "(2, 'mine.txt', 'text', 'h', '2026-01-01')",
