@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from app.accounts.current import local_path
-from app.accounts.limits import FailureWindow
+from app.accounts.limits import SignInLimiter
 from app.accounts.passwords import Passwords
 from app.api.keys import create_api_key
 from app.config import Settings
@@ -368,17 +368,19 @@ def test_sign_in_is_rate_limited_per_account_and_per_address(settings: Settings)
         assert blocked.status_code == 429 and "Retry-After" in blocked.headers
 
 
-def test_failure_window_lets_an_account_try_again_after_the_window() -> None:
+def test_a_limited_account_may_try_again_as_its_window_refills() -> None:
     now = [1000.0]
-    window = FailureWindow(limit=2, window_s=60, clock=lambda: now[0])
-    window.fail("alice")
+    limiter = SignInLimiter(per_account=2, per_address=100, window_s=60, clock=lambda: now[0])
+    for _ in range(2):
+        limiter.failed(name="Alice", address="10.0.0.1")
+    assert limiter.retry_after(name="alice", address="10.0.0.2") == 30
+    assert limiter.retry_after(name="bob", address="10.0.0.1") is None
     now[0] += 30
-    window.fail("alice")
-    assert window.retry_after("alice") == 30
-    now[0] += 31
-    assert window.retry_after("alice") is None
-    window.fail("alice")  # the one at 1030 still counts: two in the window again
-    assert window.retry_after("alice") == 29
+    assert limiter.retry_after(name="alice", address="10.0.0.1") is None
+    limiter.failed(name="alice", address="10.0.0.1")
+    assert limiter.retry_after(name="alice", address="10.0.0.1") == 30
+    limiter.succeeded(name="ALICE")
+    assert limiter.retry_after(name="alice", address="10.0.0.1") is None
 
 
 def test_an_unknown_name_costs_a_hash_check_like_a_wrong_password() -> None:
