@@ -233,3 +233,9 @@ def test_a_file_of_too_many_questions_is_refused(app: FastAPI, client: TestClien
     assert status == 422
     assert "2,001 questions; at most 2,000" in message
     assert _bank_size(app) == before
+
+
+def test_a_line_longer_than_notes_have_is_refused_with_its_number() -> None:
+    text = "Part 1: P\n1. T\nInterviewer: What?\nYour Answer: " + "aB-C" * 30_000 + "\n"
+    with pytest.raises(NotesError, match=r"n\.txt:4: the line is 120,0\d\d characters"):
+        parse_notes(text, source="n.txt")

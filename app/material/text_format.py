@@ -40,6 +40,8 @@ _BOILERPLATE = re.compile(
     r"|share to (twitter|facebook|pinterest))$",
     re.IGNORECASE,
 )
+# Five times the default MAX_ANSWER_CHARS: no line of real notes comes near it.
+MAX_LINE_CHARS = 100_000
 _BROKEN_SENTENCE = re.compile(r"(?<=[a-z,])\n(?=[a-z_])")
 _OPEN_QUOTES = '"“'
 _CLOSE_QUOTES = '"”'
@@ -47,7 +49,18 @@ _CLOSE_QUOTES = '"”'
 
 def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> ParsedNotes:
     """Parse plain-text (or Markdown) notes into questions; raise NotesError on a bad file."""
-    lines = [_normalise(line, markdown=markdown) for line in text.splitlines()]
+    raw_lines = text.splitlines()
+    for number, line in enumerate(raw_lines, start=1):
+        if len(line) > MAX_LINE_CHARS:
+            # Refused before any pattern runs over it: one regular expression over a 2 MB line
+            # holds the interpreter for long enough to stall every other request.
+            raise NotesError(
+                source,
+                number,
+                f"the line is {len(line):,} characters; notes lines are at most "
+                f"{MAX_LINE_CHARS:,} (an answer may take several lines)",
+            )
+    lines = [_normalise(line, markdown=markdown) for line in raw_lines]
     end = _content_end(lines)
     builder = _Builder(
         source=source, has_parts=any(PART_HEADING.match(line) for line in lines[:end])
