@@ -36,13 +36,14 @@ from app.grading.base import (
 from app.grading.embedder import Embedder, SentenceTransformerEmbedder
 from app.grading.embedding import RAW_FULL, EmbeddingGrader, _points_of
 from app.grading.feedback import compose_feedback
+from app.grading.key_points import split_sentences
 from app.grading.text import words
 from research.claim_judge.model import ClaimJudge
 
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "claims-1.0"
+GRADER_VERSION = "claims-0.2"
 
 # A point is stated when the judge gives "stated" at least this probability on some span,
 # partly stated from the lower bound; contradicted when the span that talks about it is judged
@@ -54,13 +55,17 @@ CONTRADICTED_AT = 0.5
 # it is nearly as close; a point no sentence comes near is missed without asking the judge.
 RUNNER_UP_WITHIN = 0.08
 MIN_SPAN_SIMILARITY = 0.2
+# A key point is judged claim by claim (its sentences), and its credit is their mean.
+MIN_CLAIM_WORDS = 4
+MAX_CLAIMS = 4
 CHUNK_WORDS = 40
 CHUNK_OVERLAP = 8
 # Share of the key points, best stated first, that the score averages: a strong answer makes
 # the main points of a long reference, not every example in it.
 TOP_SHARE = 0.6
-# The score: mostly what the answer states, partly how close it is overall.
-W_CLAIMS, W_SIMILARITY = 0.75, 0.25
+# The score: mostly what the answer states, partly how close it is overall (the similarity
+# score takes the rest).
+W_CLAIMS = 0.75
 
 _SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|\n|$)")
 
@@ -101,16 +106,31 @@ def answer_windows(text: str) -> list[_Span]:
     return spans
 
 
+def claims_of(point: str) -> list[str]:
+    """The claims of a key point: its sentences (at most `MAX_CLAIMS`); a sentence too short
+    to claim anything on its own stays with the one before it."""
+    claims: list[str] = []
+    for sentence in split_sentences(point):
+        if claims and len(words(sentence)) < MIN_CLAIM_WORDS:
+            claims[-1] = f"{claims[-1]} {sentence}"
+        else:
+            claims.append(sentence)
+    return claims[:MAX_CLAIMS] or [point]
+
+
 class ClaimGrader:
     """Grades an answer by the key points it states, judged claim by claim."""
 
     name = "claims"
     version = GRADER_VERSION
 
-    def __init__(self, embedder: Embedder, judge: ClaimJudge) -> None:
+    def __init__(
+        self, embedder: Embedder, judge: ClaimJudge, *, w_claims: float = W_CLAIMS
+    ) -> None:
         self.embedder = embedder
         self.judge = judge
         self.similarity = EmbeddingGrader(embedder)
+        self.w_claims = w_claims
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClaimGrader:
@@ -137,30 +157,35 @@ class ClaimGrader:
         started = time.perf_counter()
         base = self.similarity.grade_batch(items)
         points = [_points_of(q) for q, _ in items]
+        claims = [[claims_of(p) for p in ps] for ps in points]
         windows = [answer_windows(a.strip()) if words(a) else [] for _, a in items]
-        # Sentence vectors of every point and every window, in one pass.
-        texts = list(dict.fromkeys([p for ps in points for p in ps]))
+        # Sentence vectors of every claim and every window, in one pass.
+        texts = list(dict.fromkeys(c for cs in claims for pc in cs for c in pc))
         texts += list(dict.fromkeys(w.text for ws in windows for w in ws))
         vectors = dict(zip(texts, self.embedder.encode(texts), strict=True)) if texts else {}
         pairs: list[tuple[str, str]] = []
-        plan: list[list[list[tuple[int, _Span]]]] = []  # per item, per point: (pair index, span)
-        for ps, ws in zip(points, windows, strict=True):
-            per_point: list[list[tuple[int, _Span]]] = []
+        # Per item, per point, per claim: the (pair index, span) the judge reads.
+        plan: list[list[list[list[tuple[int, _Span]]]]] = []
+        for cs, ws in zip(claims, windows, strict=True):
+            per_point: list[list[list[tuple[int, _Span]]]] = []
             if ws:
                 wmat = np.stack([vectors[w.text] for w in ws])
-            for p in ps:
-                chosen: list[tuple[int, _Span]] = []
-                if ws:
-                    sims = wmat @ vectors[p]
-                    ranked = [int(j) for j in np.argsort(-sims)[:2]]
-                    for j in ranked:
-                        if sims[j] < MIN_SPAN_SIMILARITY:
-                            break
-                        if chosen and sims[j] < sims[ranked[0]] - RUNNER_UP_WITHIN:
-                            break
-                        chosen.append((len(pairs), ws[j]))
-                        pairs.append((p, ws[j].text))
-                per_point.append(chosen)
+            for point_claims in cs:
+                per_claim: list[list[tuple[int, _Span]]] = []
+                for c in point_claims:
+                    chosen: list[tuple[int, _Span]] = []
+                    if ws:
+                        sims = wmat @ vectors[c]
+                        ranked = [int(j) for j in np.argsort(-sims, kind="stable")[:2]]
+                        for j in ranked:
+                            if sims[j] < MIN_SPAN_SIMILARITY:
+                                break
+                            if chosen and sims[j] < sims[ranked[0]] - RUNNER_UP_WITHIN:
+                                break
+                            chosen.append((len(pairs), ws[j]))
+                            pairs.append((c, ws[j].text))
+                    per_claim.append(chosen)
+                per_point.append(per_claim)
             plan.append(per_point)
         probs = self.judge.judge(pairs)
         elapsed_each = (time.perf_counter() - started) * 1000 / max(len(items), 1)
@@ -175,7 +200,7 @@ class ClaimGrader:
         answer: str,
         base: Grade,
         points: tuple[str, ...],
-        plan: list[list[tuple[int, _Span]]],
+        plan: list[list[list[tuple[int, _Span]]]],
         probs: np.ndarray,
         elapsed_ms: float,
     ) -> Grade:
@@ -183,53 +208,72 @@ class ClaimGrader:
             return self._grade(0.0, base.key_points, base.feedback, elapsed_ms, base.details)
         stripped = answer.strip()
         offset = answer.find(stripped)
-        # What the judge said of each (point, span) it read.
+        # What the judge said of each (claim, span) it read, per point.
         readings = [
-            [(span, float(probs[i][0]), float(probs[i][1])) for i, span in spans] for spans in plan
+            [
+                [(span, float(probs[i][0]), float(probs[i][1])) for i, span in spans]
+                for spans in point_plan
+            ]
+            for point_plan in plan
         ]
         # A span that states one point and "contradicts" another is about the first: an answer
         # that rightly says "supervised learning uses labels" does not deny the unsupervised one.
         stating: dict[tuple[int, int], set[int]] = {}
         for k, point_readings in enumerate(readings):
-            for span, stated, _contra in point_readings:
-                if stated >= STATED_AT:
-                    stating.setdefault((span.start, span.end), set()).add(k)
+            for claim_readings in point_readings:
+                for span, stated, _contra in claim_readings:
+                    if stated >= STATED_AT:
+                        stating.setdefault((span.start, span.end), set()).add(k)
         results: list[KeyPointResult] = []
         credits: list[float] = []
         judged: list[dict[str, Any]] = []
         for k, (point, point_readings) in enumerate(zip(points, readings, strict=True)):
+            claim_stated: list[float] = []
             best_stated, best_span = 0.0, None
             worst_contra, contra_span = 0.0, None
-            for span, stated, contra in point_readings:
-                if stated > best_stated:
-                    best_stated, best_span = stated, span
-                about_other = stating.get((span.start, span.end), set()) - {k}
-                if contra > worst_contra and contra > stated and not about_other:
-                    worst_contra, contra_span = contra, span
+            for claim_readings in point_readings:
+                stated_here = 0.0
+                for span, stated, contra in claim_readings:
+                    if stated > stated_here:
+                        stated_here = stated
+                    if stated > best_stated:
+                        best_stated, best_span = stated, span
+                    about_other = stating.get((span.start, span.end), set()) - {k}
+                    if contra > worst_contra and contra > stated and not about_other:
+                        worst_contra, contra_span = contra, span
+                claim_stated.append(stated_here)
+            # A point is as stated as its claims are, on average: a paragraph's first claim
+            # alone is part of it.
+            credit = float(np.mean(claim_stated)) if claim_stated else 0.0
             status: PointStatus
             evidence_span: _Span | None
-            if best_stated >= STATED_AT:
+            if credit >= STATED_AT:
                 status, evidence_span = "covered", best_span
             elif worst_contra >= CONTRADICTED_AT:
                 status, evidence_span = "contradicted", contra_span
-            elif best_stated >= PARTIAL_AT:
+            elif credit >= PARTIAL_AT:
                 status, evidence_span = "partial", best_span
             else:
                 status, evidence_span = "missed", None
-            credit = 0.0 if status == "contradicted" else best_stated
-            credits.append(credit)
+            credits.append(0.0 if status == "contradicted" else credit)
             evidence = (
                 answer[offset + evidence_span.start : offset + evidence_span.end]
                 if evidence_span is not None
                 else None
             )
-            results.append(KeyPointResult(point, status, evidence, round(best_stated, 4)))
-            judged.append({"stated": round(best_stated, 4), "contradicted": round(worst_contra, 4)})
+            results.append(KeyPointResult(point, status, evidence, round(credit, 4)))
+            judged.append(
+                {
+                    "stated": round(credit, 4),
+                    "claims": [round(c, 4) for c in claim_stated],
+                    "contradicted": round(worst_contra, 4),
+                }
+            )
 
         top = sorted(credits, reverse=True)[: max(1, math.ceil(TOP_SHARE * len(credits)))]
         claim_share = float(np.mean(top)) if top else 0.0
         similarity = 100.0 * min(1.0, float(base.details.get("raw", 0.0)) / RAW_FULL)
-        score = 100.0 * W_CLAIMS * claim_share + W_SIMILARITY * similarity
+        score = 100.0 * self.w_claims * claim_share + (1.0 - self.w_claims) * similarity
         flags = [f for f in base.details.get("flags", []) if f != "contradicts_reference"]
         stated_any = any(r.status == "covered" for r in results)
         # The similarity guards misfire on terse correct answers: a point the judge finds

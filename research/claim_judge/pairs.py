@@ -513,7 +513,12 @@ class _Sayer:
         return self.rng.sample(pool, min(k, len(pool)))
 
     def embed(self, doc: Document, point: str, said: str) -> str:
+        # The said sentence comes first half of the time, so that a length cut takes the
+        # context, not the evidence; training also drops any pair that a cut would change
+        # (`training.drop_truncated`), wherever the sentence sits.
         extra = self.context(doc, point, self.rng.choice((0, 0, 1, 1, 2)))
+        if self.rng.random() < 0.5:
+            return " ".join([said, *extra])
         sentences = [*extra, said]
         self.rng.shuffle(sentences)
         return " ".join(sentences)
@@ -657,6 +662,77 @@ def balanced_pairs(
             if other_doc.group != doc.group and rng.random() < 0.5:
                 pairs.append(ClaimPair(sentence, other, "absent", "gen-unrelated", doc.group))
     return pairs
+
+
+def claim_pairs(documents: list[Document], *, seed: int) -> list[ClaimPair]:
+    """One balanced mix, from the start: per reference sentence (a claim), two near-copies that
+    state it (a light paraphrase, and the sentence negated read against its own negation: a
+    correct "not") and two that contradict it (two different kinds of the negated / antonym /
+    swapped / substituted generators), and the absent kinds (a neighbouring sentence, an
+    unrelated one, sometimes the question or the words shuffled).
+
+    The near-copies that state and that contradict a claim are exactly as many, so that a
+    near-copy says nothing by itself: the judge has to read the difference.
+    """
+    rng = random.Random(seed)
+    sayer = _Sayer(documents, rng)
+    pairs: list[ClaimPair] = []
+    for doc, sentence in sayer.all_sentences:
+        doc_terms = sayer.terms_of(doc)
+        makers = [(name, maker(sentence, rng)) for name, maker in _WRONGS] + [
+            ("gen-substituted", substitute_term(sentence, doc_terms, rng))
+        ]
+        made = [(name, w) for name, w in makers if w and w != sentence]
+        rng.shuffle(made)
+        wrongs = made[:2]
+        negated = negate(sentence, rng)
+        for name, wrong in wrongs:
+            said = sayer.embed(doc, sentence, light_paraphrase(wrong, rng))
+            pairs.append(ClaimPair(sentence, said, "contradicted", name, doc.group))
+        stated: list[tuple[str, str, str]] = [
+            (sentence, light_paraphrase(sentence, rng), "gen-stated")
+        ]
+        if len(wrongs) == 2:
+            if negated and negated != sentence and rng.random() < 0.5:
+                stated.append((negated, light_paraphrase(negated, rng), "gen-negated-stated"))
+            else:
+                stated.append((sentence, light_paraphrase(sentence, rng), "gen-stated"))
+        for point, said_text, name in stated[: max(1, len(wrongs))]:
+            pairs.append(
+                ClaimPair(point, sayer.embed(doc, sentence, said_text), "stated", name, doc.group)
+            )
+        neighbours = [s for s in doc.sentences if s != sentence]
+        if neighbours:
+            said = sayer.embed(doc, sentence, rng.choice(neighbours))
+            pairs.append(ClaimPair(sentence, said, "absent", "gen-neighbour", doc.group))
+        other_doc, other = rng.choice(sayer.all_sentences)
+        if other_doc.group != doc.group and rng.random() < 0.5:
+            pairs.append(ClaimPair(sentence, other, "absent", "gen-unrelated", doc.group))
+        if rng.random() < 0.2:
+            pairs.append(ClaimPair(sentence, doc.question, "absent", "gen-question", doc.group))
+        if rng.random() < 0.2:
+            keywords = shuffled_words(sentence, rng)
+            pairs.append(ClaimPair(sentence, keywords, "absent", "gen-keywords", doc.group))
+    return pairs
+
+
+def claim_level_pairs(
+    *,
+    semeval: Path | None,
+    mohler: Path | None,
+    seed: int = 13,
+    with_library_docs: bool = True,
+) -> list[ClaimPair]:
+    """The second attempt's data: graded answers and the balanced claim-level mix."""
+    graded: list[ClaimPair] = []
+    if semeval is not None:
+        graded.extend(semeval_pairs(semeval))
+    if mohler is not None:
+        graded.extend(mohler_pairs(mohler))
+    documents = dataset_documents(semeval, mohler)
+    if with_library_docs:
+        documents += library_documents()
+    return graded + claim_pairs(documents, seed=seed)
 
 
 def stage_two_pairs(
