@@ -664,7 +664,7 @@ def balanced_pairs(
     return pairs
 
 
-def claim_pairs(documents: list[Document], *, seed: int) -> list[ClaimPair]:
+def claim_pairs(documents: list[Document], *, seed: int, repeats: int = 1) -> list[ClaimPair]:
     """One balanced mix, from the start: per reference sentence (a claim), two near-copies that
     state it (a light paraphrase, and the sentence negated read against its own negation: a
     correct "not") and two that contradict it (two different kinds of the negated / antonym /
@@ -677,7 +677,7 @@ def claim_pairs(documents: list[Document], *, seed: int) -> list[ClaimPair]:
     rng = random.Random(seed)
     sayer = _Sayer(documents, rng)
     pairs: list[ClaimPair] = []
-    for doc, sentence in sayer.all_sentences:
+    for doc, sentence in [ds for _ in range(repeats) for ds in sayer.all_sentences]:
         doc_terms = sayer.terms_of(doc)
         makers = [(name, maker(sentence, rng)) for name, maker in _WRONGS] + [
             ("gen-substituted", substitute_term(sentence, doc_terms, rng))
@@ -722,8 +722,10 @@ def claim_level_pairs(
     mohler: Path | None,
     seed: int = 13,
     with_library_docs: bool = True,
+    repeats: int = 1,
 ) -> list[ClaimPair]:
-    """The second attempt's data: graded answers and the balanced claim-level mix."""
+    """The second attempt's data: graded answers and the balanced claim-level mix (each
+    reference sentence drawn `repeats` times, with fresh contexts and perturbations)."""
     graded: list[ClaimPair] = []
     if semeval is not None:
         graded.extend(semeval_pairs(semeval))
@@ -732,7 +734,7 @@ def claim_level_pairs(
     documents = dataset_documents(semeval, mohler)
     if with_library_docs:
         documents += library_documents()
-    return graded + claim_pairs(documents, seed=seed)
+    return graded + claim_pairs(documents, seed=seed, repeats=repeats)
 
 
 def stage_two_pairs(

@@ -206,6 +206,7 @@ def train_claim_level(
     learning_rate: float = 5e-5,
     threads: int | None = 1,
     max_pairs: int | None = None,
+    repeats: int = 1,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """The second attempt: one stage on the balanced claim-level mix, truncated pairs dropped,
@@ -225,7 +226,7 @@ def train_claim_level(
     for name, param in net.named_parameters():
         if is_frozen(name):
             param.requires_grad_(False)
-    pairs = claim_level_pairs(semeval=semeval, mohler=mohler, seed=seed)
+    pairs = claim_level_pairs(semeval=semeval, mohler=mohler, seed=seed, repeats=repeats)
     pairs, cut = drop_truncated(tokenizer, pairs)
     train = subsample([p for p in pairs if split_of(p.group) == "train"], max_pairs, seed)
     valid = [p for p in pairs if split_of(p.group) == "validation"]
@@ -261,6 +262,7 @@ def train_claim_level(
         "batch_size": batch_size,
         "learning_rate": learning_rate,
         "max_pairs": max_pairs,
+        "generated_repeats": repeats,
         "truncated_dropped": cut,
         "class_weights": False,
         "training_seconds": round(trained_seconds, 1),
@@ -388,6 +390,7 @@ def main() -> int:
     )
     parser.add_argument("--max-pairs", type=int, help="subsample the training pairs")
     parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--repeats", type=int, default=1, help="draws per reference sentence")
     args = parser.parse_args()
     if not args.two_stage:
         card = train_claim_level(
@@ -398,6 +401,7 @@ def main() -> int:
             epochs=args.epochs,
             threads=args.threads,
             max_pairs=args.max_pairs,
+            repeats=args.repeats,
             progress=lambda line: print(line, file=sys.stderr),
         )
         print(json.dumps(card["validation"], indent=2))
