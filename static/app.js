@@ -102,6 +102,8 @@
   }
 
   function enhance(root) {
+    // Hints and counters that only work with this script stay hidden without it.
+    root.querySelectorAll("[data-needs-js][hidden]").forEach(function (el) { el.hidden = false; });
     clearFinishedDrafts(root);
     root.querySelectorAll("textarea[data-draft-key]").forEach(setUpTextarea);
     root.querySelectorAll("input[data-shown-key]").forEach(keepShownAt);

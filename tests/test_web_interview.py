@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
@@ -21,6 +21,7 @@ from app.main import create_app
 from app.models import Answer, Question, utcnow
 from app.models import Grade as GradeRow
 from tests.fakes import FAKE_GRADERS, OverlapGrader
+from tests.html import one, page_of
 from tests.web_client import PageClient
 
 HTMX = {"HX-Request": "true"}
@@ -40,18 +41,6 @@ class GatedGrader(OverlapGrader):
 
 
 GATED = GatedGrader()
-
-
-def page_of(html: str) -> BeautifulSoup:
-    """Parsed HTML."""
-    return BeautifulSoup(html, "html.parser")
-
-
-def one(page: BeautifulSoup | Tag, selector: str) -> Tag:
-    """The single element a selector names; fails loudly when it is missing."""
-    found = page.select_one(selector)
-    assert found is not None, f"no {selector!r} in the page"
-    return found
 
 
 def start(client: TestClient, **form: str | list[str]) -> str:
@@ -127,11 +116,21 @@ def test_chosen_topic_count_and_time_limit(client: TestClient) -> None:
 
 def test_submit_without_javascript_returns_the_full_page(client: TestClient) -> None:
     url = start(client, count="2")
-    status, page = submit(client, url, "An answer about attention and layers.")
-    assert status == 200
+    action, hidden = answer_form(client, url)
+    response = client.post(
+        action, data={**hidden, "answer": "An answer about attention and layers."}
+    )
+    # Post, redirect, get: the browser ends on the question's page, so a reload re-posts nothing.
+    assert [r.status_code for r in response.history] == [303]
+    assert response.url.path == url
+    assert response.status_code == 200
+    page = page_of(response.text)
     assert page.select_one("html") is not None and page.select_one(".site-header") is not None
     assert one(page, "[data-testid=prompt]")
-    assert float(one(page, "[data-testid=score]").get_text()) >= 0
+    assert (
+        one(page, "[data-testid=answer-text]").get_text() == "An answer about attention and layers."
+    )
+    assert one(page, "[data-testid=score]").get_text().isdigit()
     assert one(page, "[data-testid=verdict]").get_text(strip=True)
     assert page.select("[data-testid=answer-form]") == []
 
@@ -508,3 +507,53 @@ def test_answer_form_works_with_and_without_javascript(client: TestClient) -> No
     indicator = one(page, str(form["hx-indicator"]))
     assert "htmx-indicator" in indicator["class"] and "Grading" in indicator.get_text()
     assert all(s["src"].startswith("/static/") for s in page.select("script"))
+
+
+def test_the_answer_box_has_focus_when_a_question_appears(client: TestClient) -> None:
+    url = start(client, count="2")
+    box = one(page_of(client.get(url).text), "[data-testid=answer-input]")
+    assert box.has_attr("autofocus")
+    # The question is read with the box, so a screen reader hears what is asked.
+    assert "prompt" in str(box["aria-describedby"]).split()
+    # Try again (an htmx swap) brings the box back with focus too.
+    submit(client, url, "An answer about attention.")
+    again = page_of(client.get(url + "?retry=1", headers=HTMX).text)
+    assert one(again, "[data-testid=answer-input]").has_attr("autofocus")
+
+
+def test_hints_that_need_javascript_are_hidden_without_it(client: TestClient) -> None:
+    page = page_of(client.get(start(client, count="1")).text)
+    help_text = one(page, "#answer-help")
+    assert one(help_text, "[data-testid=js-hint]").has_attr("hidden")
+    assert "Ctrl" in one(help_text, "[data-testid=js-hint]").get_text()
+    assert one(page, "[data-testid=word-count]").has_attr("hidden")
+    # What stays visible says nothing about shortcuts or drafts.
+    visible = help_text.get_text().replace(one(help_text, "[data-testid=js-hint]").get_text(), "")
+    assert "Ctrl" not in visible and "draft" not in visible
+
+
+def test_ending_an_interview_asks_first_and_the_summary_offers_resume(
+    client: TestClient,
+) -> None:
+    first = start(client, count="2")
+    submit(client, first, "An answer about attention.")
+    second = one(page_of(client.get(first).text), "[data-testid=next-question]")["href"]
+    end = one(page_of(client.get(str(second)).text), "details[data-testid=end-interview]")
+    assert not end.has_attr("open")  # one click opens the question, a second one ends
+    assert "1 question still unanswered" in end.get_text()
+    summary_url = str(one(end, "[data-testid=confirm-end]")["href"])
+
+    summary = page_of(client.get(summary_url).text)
+    resume = one(summary, "[data-testid=resume-interview]")
+    back = client.get(str(resume["href"]), follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == second
+
+    submit(client, str(second), "Another answer.")
+    assert page_of(client.get(summary_url).text).select("[data-testid=resume-interview]") == []
+
+
+def test_opening_the_answer_url_later_goes_to_the_question(client: TestClient) -> None:
+    url = start(client, count="1")
+    action, _hidden = answer_form(client, url)
+    response = client.get(action, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == url

@@ -170,6 +170,7 @@ def _turn_page(
         "parent": parent,
         "parent_prompt": item_prompt(parent) if parent else None,
         "parent_answer": parent.answers[-1].text if parent and parent.answers else None,
+        "unanswered": sum(1 for i in items if not i.answers),
     }
     return render(
         request, "interview.html", context, fragment="_answer_area.html", status_code=status_code
@@ -273,6 +274,15 @@ def answer_turn(
     return RedirectResponse(_graded_url(turn, stored), status_code=303)
 
 
+@router.get("/interviews/{session_id}/items/{item_id}/answers")
+def answers_of_turn(
+    session_id: IdPath, item_id: IdPath, session: DbSession, user: CurrentUser
+) -> Response:
+    """The form's own URL opened later (a bookmark, a reload after an error): go to the turn."""
+    _practice, item = _load_turn(session, user.id, session_id, item_id)
+    return RedirectResponse(item_url(item), status_code=303)
+
+
 def _answer_turn(
     session: Session, user_id: int, answer_id: int
 ) -> tuple[Answer, PracticeSession, SessionItem]:
@@ -343,5 +353,10 @@ def interview_summary(
     return render(
         request,
         "summary.html",
-        {"practice": practice, "summary": summary, "max_questions": MAX_QUESTIONS},
+        {
+            "practice": practice,
+            "summary": summary,
+            "max_questions": MAX_QUESTIONS,
+            "resume_item": next_item(practice),
+        },
     )
