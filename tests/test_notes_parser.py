@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from app.grading.key_points import extract_key_points, split_sentences
 from app.grading.text import split_glued_headings
 from app.material.notes import NotesError
 from app.material.parser import parse_notes, read_notes_file
@@ -164,3 +165,51 @@ def test_quote_and_heading_helpers() -> None:
     assert split_glued_headings("Static Embeddings (e.g., Word2Vec, GloVe): These") == (
         "Static Embeddings (e.g., Word2Vec, GloVe): These"
     )
+
+
+QUOTED_ANSWERS = [
+    # Straight and curly, single and double, inside an answer, at its edges and after a full stop.
+    "Each attention layer is called a 'head.' Each head learns different relationships.",
+    "The word ‘bank’ has one vector in ‘river bank’ and ‘financial bank.’ While useful, "
+    "it misses ambiguity.",
+    '"Bagging" and "boosting" both combine many weak models into a strong one.',
+    "“Bagging” trains models in parallel, while “boosting” trains them one after another.",
+    'A model that says "I am not sure." Is calibrated when its confidence matches accuracy.',
+]
+
+
+@pytest.mark.parametrize("answer", QUOTED_ANSWERS)
+def test_answers_keep_the_text_around_inner_quotes(answer: str) -> None:
+    text = (
+        "Part 1: Quotes\n1. Quoting\n"
+        "Interviewer: What do quotes do to a reference answer?\n"
+        f"Your Answer: {answer}\n"
+    )
+    parsed = parse_notes(text, source="quotes.txt").questions[0]
+    assert parsed.answer == answer
+    # The key points, put back together, are the answer: no quote or word dropped.
+    points = extract_key_points(parsed.answer)
+    assert " ".join(point.display for point in points) == answer
+
+
+def test_sentences_keep_their_closing_quote() -> None:
+    assert split_sentences("It is called a 'head.' Each head learns. “Done.” Next.") == [
+        "It is called a 'head.'",
+        "Each head learns.",
+        "“Done.”",
+        "Next.",
+    ]
+
+
+def test_only_quotes_around_the_whole_text_are_removed() -> None:
+    assert strip_surrounding_quotes('"Bagging" and "boosting" differ') == (
+        '"Bagging" and "boosting" differ'
+    )
+    assert strip_surrounding_quotes('"Bagging" and "boosting"') == '"Bagging" and "boosting"'
+    assert strip_surrounding_quotes("“Whole answer with ‘inner’ quotes.”") == (
+        "Whole answer with ‘inner’ quotes."
+    )
+    assert strip_surrounding_quotes('"A closing quote lost in scraping.') == (
+        "A closing quote lost in scraping."
+    )
+    assert strip_surrounding_quotes('An opening quote lost."') == "An opening quote lost."

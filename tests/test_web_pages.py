@@ -5,28 +5,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.material.bank import bank_outline
 from app.models import Question
+from tests.html import one, page_of
 
 MATERIAL = Path(__file__).parent / "material"
 HTMX = {"HX-Request": "true"}
-
-
-def page_of(html: str) -> BeautifulSoup:
-    """Parsed HTML."""
-    return BeautifulSoup(html, "html.parser")
-
-
-def one(page: BeautifulSoup | Tag, selector: str) -> Tag:
-    """The single element a selector names; fails loudly when it is missing."""
-    found = page.select_one(selector)
-    assert found is not None, f"no {selector!r} in the page"
-    return found
 
 
 def practise(client: TestClient, question_id: int, text: str) -> BeautifulSoup:
@@ -163,7 +152,111 @@ def test_upload_that_is_not_text(client: TestClient) -> None:
         "/material", files={"notes": ("notes.txt", b"\xff\xfe\x00bad", "text/plain")}
     )
     assert response.status_code == 422
-    assert "not UTF-8 text" in one(page_of(response.text), "[data-testid=import-error]").text
+    error = one(page_of(response.text), "[data-testid=import-error]").text
+    assert "not UTF-8 text" in error and ".txt" in error and ".yaml" in error
+
+
+def test_a_pdf_is_refused_with_the_types_that_are_accepted(client: TestClient) -> None:
+    response = client.post(
+        "/material", files={"notes": ("notes.pdf", b"%PDF-1.7\n%\xe2\xe3", "application/pdf")}
+    )
+    assert response.status_code == 422
+    error = one(page_of(response.text), "[data-testid=import-error]").text
+    assert "a .pdf file cannot be imported" in error
+    assert all(kind in error for kind in (".txt", ".md", ".yaml", ".json"))
+    page = page_of(client.get("/material").text)
+    assert "PDF" in one(page, "[data-testid=accepted-types]").text
+
+
+def test_the_format_example_on_the_material_page_imports(client: TestClient) -> None:
+    example = one(page_of(client.get("/material").text), "[data-testid=format-example] pre")
+    response = client.post(
+        "/material", files={"notes": ("example.txt", example.get_text().encode(), "text/plain")}
+    )
+    assert response.status_code == 200
+    report = one(page_of(response.text), "[data-testid=import-report]").get_text(strip=True)
+    assert report == "Imported example.txt: 1 new, 0 updated, 0 unchanged, 0 retired"
+
+
+def _sources(page: BeautifulSoup) -> dict[str, str]:
+    return {
+        str(row["data-source"]): one(row, "[data-testid=source-count]").get_text(strip=True)
+        for row in page.select("[data-testid=source]")
+    }
+
+
+def test_after_an_import_practise_the_new_questions(client: TestClient) -> None:
+    content = (MATERIAL / "day2.txt").read_bytes()
+    page = page_of(
+        client.post("/material", files={"notes": ("day2.txt", content, "text/plain")}).text
+    )
+    assert _sources(page) == {"day1.txt": "8 questions", "day2.txt": "4 questions"}
+    button = one(page, "[data-testid=practise-new]")
+    assert button.get_text(strip=True) == "Practise the 4 new questions"
+    form = button.find_parent("form")
+    assert form is not None
+    fields = [(str(i["name"]), str(i["value"])) for i in form.select("input[type=hidden]")]
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    started = client.post(str(form["action"]), data=data)
+    assert one(page_of(started.text), "[data-testid=progress]").get_text() == "Question 1 of 4"
+    new_ids = {value for name, value in fields if name == "question_ids"}
+    home = page_of(client.get("/").text)
+    day2 = one(home, "[data-testid=bank-source][data-source='day2.txt']")
+    assert {str(q["data-question-id"]) for q in day2.select("[data-testid=question]")} == new_ids
+
+    # Nothing new the second time: no button.
+    again = page_of(
+        client.post("/material", files={"notes": ("day2.txt", content, "text/plain")}).text
+    )
+    assert again.select("[data-testid=practise-new]") == []
+
+
+def test_retire_a_notes_file_then_bring_it_back(client: TestClient) -> None:
+    content = (MATERIAL / "day2.txt").read_bytes()
+    client.post("/material", files={"notes": ("day2.txt", content, "text/plain")})
+    page = page_of(client.get("/material").text)
+    day2 = one(page, "[data-testid=source][data-source='day2.txt']")
+    retire = one(day2, "[data-testid=retire]").find_parent("form")
+    assert retire is not None
+    response = client.post(str(retire["action"]), follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/material"
+    assert _sources(page_of(client.get("/material").text)) == {"day1.txt": "8 questions"}
+    assert page_of(client.get("/").text).select("[data-source='day2.txt']") == []
+
+    # Re-import through the file's own form: a copy under another name updates day2.txt.
+    form = one(day2, "form[data-testid=reimport-form]")
+    source = one(form, "input[name=source]")["value"]
+    back = client.post(
+        str(form["action"]),
+        data={"source": source},
+        files={"notes": ("day2 (1).txt", content, "text/plain")},
+    )
+    report = one(page_of(back.text), "[data-testid=import-report]").get_text(strip=True)
+    assert report == "Imported day2.txt: 0 new, 4 updated, 0 unchanged, 0 retired"
+    assert _sources(page_of(back.text)) == {"day1.txt": "8 questions", "day2.txt": "4 questions"}
+
+
+def test_retiring_an_unknown_file_is_404(client: TestClient) -> None:
+    assert client.post("/material/sources/999/retire").status_code == 404
+
+
+def test_the_bank_is_grouped_by_file_then_part(client: TestClient) -> None:
+    # Both files start with "Part 1": each keeps its own heading under its own file.
+    content = (MATERIAL / "day2.txt").read_bytes()
+    client.post("/material", files={"notes": ("day2.txt", content, "text/plain")})
+    home = page_of(client.get("/").text)
+    files = home.select("[data-testid=bank-source]")
+    assert [str(f["data-source"]) for f in files] == ["day1.txt", "day2.txt"]
+    parts = [
+        [
+            one(p, "h4").get_text(" ", strip=True).split(":")[0]
+            for p in f.select("[data-testid=part]")
+        ]
+        for f in files
+    ]
+    assert parts == [["Part 1", "Part 2"], ["Part 1", "Part 2"]]
 
 
 def test_catch_all_leaves_other_routes_alone(client: TestClient) -> None:

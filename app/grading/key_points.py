@@ -10,7 +10,11 @@ from app.grading.text import STOPWORDS, content_stems, split_glued_headings
 # "Self-Attention: This is the core..." -> a labelled point. The label is short and title-like;
 # long clauses before a colon ("Mathematically, it's often described as:") are not labels.
 _LABELLED = re.compile(r"^(?P<label>[A-Z0-9][^:.!?]{1,60}?)\s*:\s+(?P<body>\S.*)$")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"'“‘(])")
+# The space after end punctuation (and a closing quote or bracket, which stays with its
+# sentence: "called a 'head.' Each head" keeps its quote).
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[A-Z0-9\"'“‘(])"
+)
 # Sentences that only elaborate the one before (a pronoun, an example) stay with it, so a
 # point is a claim an answer can cover, not an example it may rightly skip.
 _CONTINUATION = re.compile(

@@ -7,6 +7,7 @@ reader takes the user's id (None only on the command line, which sees everything
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, func, or_, select, true
@@ -214,6 +215,40 @@ def grading_question_for_turn(
         key_points=(focus_point,),
         content_hash=None,
     )
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """A notes file the user sees, how many active questions it holds, and whether it is theirs."""
+
+    id: int
+    name: str
+    question_count: int
+    imported_at: datetime
+    own: bool
+
+
+def source_summaries(*, session: Session, user_id: int) -> list[SourceSummary]:
+    """The notes files with active questions the user sees, by name, with question counts."""
+    rows = session.execute(
+        select(
+            SourceFile.id,
+            SourceFile.name,
+            SourceFile.imported_at,
+            SourceFile.user_id,
+            func.count(Question.id),
+        )
+        .join(Question, Question.source_file_id == SourceFile.id)
+        .where(Question.retired.is_(False), SourceFile.id.in_(visible_sources(user_id)))
+        .group_by(SourceFile.id, SourceFile.name, SourceFile.imported_at, SourceFile.user_id)
+        .order_by(SourceFile.name, SourceFile.id)
+    )
+    return [
+        SourceSummary(
+            id=id_, name=name, question_count=count, imported_at=imported_at, own=owner == user_id
+        )
+        for id_, name, imported_at, owner, count in rows
+    ]
 
 
 def bank_outline(*, session: Session, user_id: int | None) -> list[PartGroup]:

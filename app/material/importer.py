@@ -20,6 +20,7 @@ from app.material.notes import (
     question_key,
 )
 from app.material.parser import parse_notes, read_notes_file
+from app.practice.errors import NotFoundError
 from app.models import (
     ExampleAnswer,
     KeyPoint,
@@ -41,6 +42,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     retired: int = 0
+    # The questions this import added, so a person can practise them straight away.
+    new_question_ids: tuple[int, ...] = ()
 
     @property
     def total(self) -> int:
@@ -119,6 +122,7 @@ def import_parsed_notes(
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     topics = _TopicCache(session, source)
+    added: list[Question] = []
     for position, (key, parsed) in enumerate(_keyed(notes.questions)):
         seen.add(key)
         topic = topics.get(parsed)
@@ -127,6 +131,7 @@ def import_parsed_notes(
             question = Question(source_file=source, key=key, version=1)
             _apply(session, question, parsed, topic, position)
             session.add(question)
+            added.append(question)
             counts["new"] += 1
         elif question.content_hash == parsed.content_hash and not question.retired:
             question.position = position
@@ -158,7 +163,25 @@ def import_parsed_notes(
             question.retired, question.retired_at = True, utcnow()
             counts["retired"] += 1
     session.flush()
-    return ImportReport(source=notes.source, **counts)
+    return ImportReport(
+        source=notes.source, new_question_ids=tuple(q.id for q in added), **counts
+    )
+
+
+def retire_source(*, session: Session, user_id: int, source_id: int) -> int:
+    """Retire every active question of the user's own notes file (kept for history); how many
+    were retired. Another user's file, published or not, is NotFoundError."""
+    source = session.get(SourceFile, source_id)
+    if source is None or source.user_id != user_id:
+        raise NotFoundError(f"notes file {source_id} not found")
+    questions = session.scalars(
+        select(Question).where(Question.source_file_id == source.id, Question.retired.is_(False))
+    ).all()
+    now = utcnow()
+    for question in questions:
+        question.retired, question.retired_at = True, now
+    session.flush()
+    return len(questions)
 
 
 def publish_bank(*, session: Session, user_id: int, name: str, published: bool = True) -> bool:

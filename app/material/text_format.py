@@ -113,18 +113,39 @@ def parse_text_notes(text: str, *, source: str, markdown: bool = False) -> Parse
 def strip_surrounding_quotes(text: str) -> str:
     """Remove the quotes around a whole question or answer, keeping inner ones."""
     text = text.strip()
-    opened = bool(text) and text[0] in _OPEN_QUOTES
-    if opened:
-        text = text[1:]
-    # A closing quote is removed when it pairs with the opening one, or when it is the
-    # only unbalanced quote left (the opening one was lost in scraping).
-    if text and text[-1] in _CLOSE_QUOTES and (opened or _count_quotes(text) % 2 == 1):
-        text = text[:-1]
-    return text.strip()
+    opens = bool(text) and text[0] in _OPEN_QUOTES
+    closes = len(text) > 1 and text[-1] in _CLOSE_QUOTES
+    if opens and closes and _balanced(text[1:-1]):
+        return text[1:-1].strip()
+    # One unpaired quote at an edge: its partner was lost in scraping. An even count means
+    # the edge quote pairs with an inner one ('"Bagging" and "boosting" differ'): keep it.
+    if _count_quotes(text) % 2 == 1:
+        if opens:
+            return text[1:].strip()
+        if closes:
+            return text[:-1].strip()
+    return text
 
 
 def _count_quotes(text: str) -> int:
     return sum(text.count(q) for q in set(_OPEN_QUOTES + _CLOSE_QUOTES))
+
+
+def _balanced(text: str) -> bool:
+    """True when the double quotes in `text` open before they close, in pairs."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "“":
+            depth += 1
+        elif char == "”":
+            depth -= 1
+        elif char == '"':
+            # A straight quote after a space (or at the start) opens; after a word it closes.
+            before = text[index - 1] if index else " "
+            depth += 1 if before.isspace() or before in "([{" else -1
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _normalise(line: str, *, markdown: bool) -> str:
