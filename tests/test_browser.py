@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import Question
+from tests.conftest import pinned_settings
 from tests.fakes import FAKE_GRADERS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,8 +54,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def browser_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings on a fresh data dir with the real offline grader when it is installed."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+    return pinned_settings(
         data_dir=tmp_path_factory.mktemp("browser") / "data",
         grader=_grader(),
         embedding_warmup=True,
@@ -99,21 +99,29 @@ def chromium() -> Iterator[object]:
         browser.close()
 
 
+# Screenshots of states the page walk (tests/test_page_walk.py) does not reach: the grade card
+# of a good and of a weak answer by the real grader. The walk photographs every page.
+DOC_SCREENSHOTS = {"grade-card", "grade-card-weak", "grade-card-8-points"}
+
+
 @pytest.fixture(scope="module")
-def screenshots() -> Path:
-    """Where screenshots go: $SCREENSHOT_DIR, default artifacts/screenshots."""
-    folder = Path(os.environ.get("SCREENSHOT_DIR", PROJECT_ROOT / "artifacts" / "screenshots"))
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: $SCREENSHOT_DIR, else a temporary folder (never the checkout)."""
+    configured = os.environ.get("SCREENSHOT_DIR")
+    folder = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _to_docs(path: Path) -> None:
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1" and path.stem in DOC_SCREENSHOTS:
+        shutil.copyfile(path, PROJECT_ROOT / "docs" / "screenshots" / path.name)
 
 
 def _shoot(page: object, folder: Path, name: str) -> None:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        docs = PROJECT_ROOT / "docs" / "screenshots"
-        docs.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, docs / path.name)
+    _to_docs(path)
 
 
 def _reference_answer(settings: Settings, prompt: str) -> tuple[int, str]:
@@ -254,5 +262,4 @@ def test_an_eight_point_grade_card_fits_one_screen(
 def _shoot_element(locator: object, folder: Path, name: str) -> None:
     path = folder / f"{name}.png"
     locator.screenshot(path=str(path))  # type: ignore[attr-defined]
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        shutil.copyfile(path, PROJECT_ROOT / "docs" / "screenshots" / path.name)
+    _to_docs(path)
