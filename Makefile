@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint typecheck install chromium bench bench-load clean
+.PHONY: run test test-fast test-postgres lint typecheck install chromium bench bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ typecheck: $(STAMP)
 
 test: $(STAMP) chromium lint
 	$(BIN)/python -m pytest
+
+# The edit loop: no embedding or speech model, no browser (what `make test` adds on top).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not model and not voice"
 
 # The whole suite again on a throw-away PostgreSQL 15 server (installed if missing).
 test-postgres: $(STAMP) chromium

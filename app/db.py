@@ -43,7 +43,12 @@ def create_db_engine(url: str) -> Engine:
             pool_timeout=POOL_TIMEOUT_S,
         )
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A URI filename ("file:/path?mode=ro&uri=true") names the same path without "file:";
+        # taken literally it would create a "file:" folder in the working directory.
+        path = parsed.database
+        if parsed.query.get("uri") == "true":
+            path = path.removeprefix("file:")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         parsed,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

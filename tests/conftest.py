@@ -6,14 +6,20 @@ server (as `.ci/run` does in its second pass) it is a new database on that serve
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -29,6 +35,56 @@ DAY1 = Path(__file__).resolve().parents[1] / "app" / "material" / "default" / "d
 
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None
+
+# Hypothesis (through schemathesis) keeps its example database and caches under .hypothesis/
+# in the working directory; the tests keep them in a temporary folder instead.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="mi-hypothesis-")
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+# What tools make beside any run (bytecode, pytest's own cache): not the tests' doing.
+_TOOL_LEFTOVERS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
+
+
+def _files_outside_git(root: Path) -> set[str] | None:
+    """Untracked and ignored paths of the checkout; None when it is not a git checkout."""
+    try:
+        listed = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored", "--untracked-files=normal"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    paths = {line[3:] for line in listed.splitlines() if line[:2] in ("??", "!!")}
+    return {p for p in paths if not any(part in _TOOL_LEFTOVERS for part in Path(p).parts)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Note what is already outside git in the checkout before any test runs."""
+    session.config.stash[_BEFORE] = _files_outside_git(CHECKOUT)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when the tests wrote files into the checkout (they belong under tmp)."""
+    before = session.config.stash.get(_BEFORE, None)
+    after = _files_outside_git(CHECKOUT)
+    if before is None or after is None:
+        return
+    written = sorted(after - before)
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "tests wrote into the checkout: " + ", ".join(written)
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[set[str] | None]()
 
 
 def on_postgres() -> bool:
@@ -55,11 +111,23 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def pinned_settings(**overrides: Any) -> Settings:
+    """Settings from the code's defaults and `overrides` alone.
+
+    Every field is passed explicitly, and explicit values win over the environment and any
+    `.env` file: an exported DATABASE_URL or API_KEYS_REQUIRED never reaches a test.
+    """
+    defaults = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in Settings.model_fields.items()
+    }
+    return Settings(_env_file=None, **(defaults | overrides))  # type: ignore[call-arg]
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     """Settings for one test: its own database, the fake grader, no model warm-up."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+    return pinned_settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         grader="fake",

@@ -7,7 +7,6 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from app.config import Settings
 from app.grading.registry import create_grader
 from app.material.notes import question_key
 from bench.adversarial import (
@@ -21,6 +20,7 @@ from bench.adversarial import (
     pairwise_accuracy,
     spearman,
 )
+from tests.conftest import pinned_settings
 
 # Regression guards, a little below what the default grader (embedding-1.1) measured on this
 # set (`bench/adversarial.py --grader embedding`: Spearman 0.492, pairwise 0.709, strong 81.8 vs
@@ -89,7 +89,7 @@ def test_pairwise_accuracy_compares_within_a_question_and_counts_ties_half() -> 
 def test_default_grader_keeps_wrong_answers_apart_from_right_ones(
     answers: list[AdversarialAnswer],
 ) -> None:
-    settings = Settings(_env_file=None, embedding_warmup=False)
+    settings = pinned_settings(embedding_warmup=False)
     report = evaluate(create_grader(settings.grader, settings), answers)
 
     by_kind = report["by_kind"]

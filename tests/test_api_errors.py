@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.html import one, page_of
+
 API = "/api/v1"
 JSON = {"content-type": "application/json"}
 
@@ -96,7 +98,10 @@ def test_html_pages_keep_their_own_errors(client: TestClient) -> None:
     page = client.get("/no-such-page")
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
-    assert "error" not in page.text[:20]
+    # The site's own 404 page, not the API's JSON error.
+    error = one(page_of(page.text), "[data-testid=error]")
+    assert error["data-status"] == "404"
+    assert "/no-such-page" in error.get_text()
     assert client.get("/healthz").status_code == 200
 
 

@@ -12,6 +12,7 @@ from app.config import Settings
 from app.grading.llm import LLMGrader
 from app.grading.registry import GraderFactory
 from app.main import create_app
+from tests.conftest import pinned_settings
 from tests.fakes import FAKE_GRADERS, OverlapGrader
 from tests.openai_server import FakeOpenAIServer
 from tests.web_client import TEST_HOST, PageClient
@@ -256,8 +257,7 @@ def llm_server() -> Iterator[FakeOpenAIServer]:
 def test_llm_grader_falls_back_and_says_so(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, llm_server: FakeOpenAIServer
 ) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+    settings = pinned_settings(
         data_dir=tmp_path / "data",
         grader="fake",
         embedding_warmup=False,

@@ -203,12 +203,22 @@ def test_exemplars_are_matched_by_question_text(tmp_path: Path) -> None:
     data = write_csv(tmp_path / "d.csv", _multi_rows(), header=MULTI)
     grader = OverlapGrader()
     grader.embedder = FakeEmbedder()  # type: ignore[attr-defined]
-    report = run_eval(data, grader=grader, exemplars=examples)
+    report = run_eval(data, grader=grader, exemplars=examples, predictions=tmp_path / "with.csv")
+    run_eval(data, grader=grader, predictions=tmp_path / "without.csv")
 
     assert report.exemplars == 2  # q1 has two; q2 and the unknown question none
     assert report.exemplar_overlap == 1  # one graded answer is itself an example
     assert "graded examples" in format_report(report, as_json=False)
-    assert report.to_dict()["exemplars_decided"] >= 0
+    # "Decided" counts the answers whose verdict the examples changed.
+    changed = sum(
+        a["predicted_verdict"] != b["predicted_verdict"]
+        for a, b in zip(
+            csv.DictReader((tmp_path / "with.csv").open(encoding="utf-8")),
+            csv.DictReader((tmp_path / "without.csv").open(encoding="utf-8")),
+            strict=True,
+        )
+    )
+    assert report.to_dict()["exemplars_decided"] == changed
 
 
 def test_eval_command_takes_first_reference_and_exemplars(

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.config import Settings
+from app.grading import embedder as embedder_module
 from app.grading.base import (
     CAP_CONTRADICTED,
     CAP_KEYWORDS,
@@ -25,6 +25,7 @@ from app.grading.embedding import EmbeddingGrader
 from app.grading.key_points import extract_key_points
 from app.grading.spans import answer_spans
 from app.grading.text import is_keyword_list
+from tests.conftest import pinned_settings
 from tests.grading_fakes import FakeEmbedder
 
 QUESTION = GradingQuestion(
@@ -261,8 +262,7 @@ def test_a_model_that_cannot_be_loaded_fails_with_a_clear_error(tmp_path: Path) 
 
 
 def test_from_settings_without_warmup_does_not_load(tmp_path: Path) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+    settings = pinned_settings(
         data_dir=tmp_path,
         embedding_model=str(tmp_path / "never-loaded"),
         embedding_warmup=False,
@@ -408,10 +408,14 @@ def test_real_model_windows_cover_the_whole_text() -> None:
     assert abs(float(np.linalg.norm(emb.vector)) - 1.0) < 1e-5
 
 
-def test_precision_setting_is_resolved_and_checked() -> None:
+def test_precision_setting_is_resolved_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_precision("float32") == "float32"
     assert resolve_precision("bfloat16") == "bfloat16"
-    assert resolve_precision("auto") in ("float32", "bfloat16")
+    # "auto" takes bfloat16 only where the CPU runs it natively.
+    monkeypatch.setattr(embedder_module, "_cpu_has_native_bf16", lambda: True)
+    assert resolve_precision("auto") == "bfloat16"
+    monkeypatch.setattr(embedder_module, "_cpu_has_native_bf16", lambda: False)
+    assert resolve_precision("auto") == "float32"
     with pytest.raises(EmbedderLoadError, match="unknown embedding precision 'fp8'"):
         resolve_precision("fp8")
 

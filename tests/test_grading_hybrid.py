@@ -12,6 +12,7 @@ from app.config import Settings
 from app.grading.base import Grade, GradingQuestion
 from app.grading.hybrid import HybridGrader
 from app.grading.llm import LLMGrader
+from tests.conftest import pinned_settings
 from tests.openai_server import FakeOpenAIServer
 
 QUESTION = GradingQuestion(
@@ -70,7 +71,7 @@ def llm_reply(score: int) -> dict[str, Any]:
 
 def make_settings(**values: Any) -> Settings:
     """Settings from `values` only, whatever the environment or a `.env` file say."""
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return pinned_settings(**values)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.grading.base import CAP_CONTRADICTED, Grade, Grader, GradingQuestion
 from app.grading.llm import LLMGrader, build_client
 from app.grading.llm_prompt import ReplyError, extract_json, find_span
+from tests.conftest import pinned_settings
 from tests.openai_server import FakeOpenAIServer, RecordedRequest, ScriptedReply, completion_body
 
 QUESTION = GradingQuestion(
@@ -72,7 +73,7 @@ class FakeOfflineGrader:
 
 def make_settings(**values: Any) -> Settings:
     """Settings from `values` only, whatever the environment or a `.env` file say."""
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return pinned_settings(**values)
 
 
 def make_grader(
@@ -474,7 +475,6 @@ def test_batch_keeps_order_and_sends_only_failures_to_the_offline_grader() -> No
 
 @pytest.mark.model
 def test_falls_back_to_the_real_embedding_grader(tmp_path: Any) -> None:
-    pytest.importorskip("app.grading.embedding")
     settings = make_settings(
         data_dir=tmp_path,
         openai_base_url="http://127.0.0.1:9/v1",

@@ -18,8 +18,8 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from app.config import Settings
 from app.main import create_app
+from tests.conftest import pinned_settings
 from tests.fakes import OverlapGrader
 from tests.web_client import TEST_HOST
 
@@ -28,8 +28,7 @@ MAX_EXAMPLES = 100
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="mi-schemathesis-"))
 atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
 app = create_app(
-    Settings(
-        _env_file=None,  # type: ignore[call-arg]
+    pinned_settings(
         data_dir=_DATA_DIR,
         grader="fake",
         embedding_warmup=False,

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from app.config import Settings
 from app.main import create_app
 from app.voice.accuracy import word_error_rate
+from tests.conftest import pinned_settings
 from tests.fakes import FAKE_GRADERS
 from tests.speech import day1_answers, silence, speak, write_wav
 from tests.voice_support import require_voice
@@ -42,8 +42,7 @@ def spoken_answer(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the fake grader and the real transcriber, in a background uvicorn."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+    settings = pinned_settings(
         data_dir=tmp_path_factory.mktemp("voice-browser") / "data",
         grader="fake",
         embedding_warmup=False,
