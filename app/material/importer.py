@@ -20,7 +20,6 @@ from app.material.notes import (
     question_key,
 )
 from app.material.parser import parse_notes, read_notes_file
-from app.practice.errors import NotFoundError
 from app.models import (
     ExampleAnswer,
     KeyPoint,
@@ -31,6 +30,7 @@ from app.models import (
     Topic,
     utcnow,
 )
+from app.practice.errors import NotFoundError
 
 
 @dataclass(frozen=True)
