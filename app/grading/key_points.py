@@ -12,9 +12,7 @@ from app.grading.text import STOPWORDS, content_stems, split_glued_headings
 _LABELLED = re.compile(r"^(?P<label>[A-Z0-9][^:.!?]{1,60}?)\s*:\s+(?P<body>\S.*)$")
 # The space after end punctuation (and a closing quote or bracket, which stays with its
 # sentence: "called a 'head.' Each head" keeps its quote).
-_SENTENCE_END = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[A-Z0-9\"'“‘(])"
-)
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[A-Z0-9\"'“‘(])")
 # Sentences that only elaborate the one before (a pronoun, an example) stay with it, so a
 # point is a claim an answer can cover, not an example it may rightly skip.
 _CONTINUATION = re.compile(

@@ -163,9 +163,7 @@ def import_parsed_notes(
             question.retired, question.retired_at = True, utcnow()
             counts["retired"] += 1
     session.flush()
-    return ImportReport(
-        source=notes.source, new_question_ids=tuple(q.id for q in added), **counts
-    )
+    return ImportReport(source=notes.source, new_question_ids=tuple(q.id for q in added), **counts)
 
 
 def retire_source(*, session: Session, user_id: int, source_id: int) -> int:
