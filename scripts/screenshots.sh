@@ -7,5 +7,5 @@ export UPDATE_SCREENSHOTS=1 REQUIRE_BROWSER=1 PYTHONPATH="$PWD"
 SCREENSHOT_DIR="$(mktemp -d)"
 export SCREENSHOT_DIR
 trap 'rm -rf "$SCREENSHOT_DIR"' EXIT
-"${PYTHON:-.venv/bin/python}" -m pytest -q -p no:cacheprovider tests/test_page_walk.py::test_every_page_is_clean tests/test_browser.py
+"${PYTHON:-.venv/bin/python}" -m pytest -q -p no:cacheprovider tests/test_page_walk.py::test_every_page_is_clean tests/test_page_walk.py::test_every_signed_out_page_is_clean tests/test_browser.py
 echo "screenshots written to docs/screenshots/"

@@ -20,6 +20,12 @@ PAGES: dict[str, str] = {
     "not-found": "/no-such-page",
 }
 
+# Pages a visitor sees before signing in, served with AUTH=password and open sign-up.
+SIGNED_OUT_PAGES: dict[str, str] = {
+    "sign-in": "/sign-in",
+    "sign-up": "/sign-up",
+}
+
 SIZES: dict[str, dict[str, int]] = {
     "desktop": {"width": 1200, "height": 900},
     "phone": {"width": 390, "height": 844},

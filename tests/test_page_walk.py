@@ -23,7 +23,7 @@ from app.main import create_app
 from tests.browser_support import launch_chromium, serve
 from tests.conftest import pinned_settings
 from tests.fakes import FAKE_GRADERS
-from tests.pages import SIZES, THEMES, page_urls, seed
+from tests.pages import SIGNED_OUT_PAGES, SIZES, THEMES, page_urls, seed
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +100,20 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[tu
 
 
 @pytest.fixture(scope="module")
+def signed_out_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
+    """A server that asks for a password (AUTH=password, open sign-up): its sign-in pages."""
+    settings = pinned_settings(
+        data_dir=tmp_path_factory.mktemp("walk-auth") / "data",
+        grader="fake",
+        embedding_warmup=False,
+        auth="password",
+        open_sign_up=True,
+    )
+    with serve(create_app(settings, graders=FAKE_GRADERS)) as base:
+        yield base, dict(SIGNED_OUT_PAGES)
+
+
+@pytest.fixture(scope="module")
 def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """$SCREENSHOT_DIR, else a temporary folder: nothing is written into the checkout."""
     configured = os.environ.get("SCREENSHOT_DIR")
@@ -129,7 +143,24 @@ def _watched_page(context: Any) -> tuple[Any, list[str]]:
 def test_every_page_is_clean(
     chromium: Any, site: tuple[str, dict[str, str]], screenshot_dir: Path, size: str, theme: str
 ) -> None:
-    base, urls = site
+    _walk(chromium, *site, screenshot_dir, size, theme)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES)
+def test_every_signed_out_page_is_clean(
+    chromium: Any,
+    signed_out_site: tuple[str, dict[str, str]],
+    screenshot_dir: Path,
+    size: str,
+    theme: str,
+) -> None:
+    _walk(chromium, *signed_out_site, screenshot_dir, size, theme)
+
+
+def _walk(
+    chromium: Any, base: str, urls: dict[str, str], screenshot_dir: Path, size: str, theme: str
+) -> None:
     context = chromium.new_context(viewport=SIZES[size], color_scheme=theme)
     context.add_init_script(CSP_LISTENER)
     page, errors = _watched_page(context)
