@@ -158,6 +158,15 @@ def _data_of(database: Database, user_id: int, settings: Settings) -> dict[str, 
 
     with database.session() as session:
         import_notes_text(session=session, text=PRIVATE_NOTES, name="alice.txt", user_id=user_id)
+        # A second bank of hers, for the route that retires a bank (her first one stays).
+        spare = import_notes_text(
+            session=session, text=PRIVATE_NOTES, name="spare.txt", user_id=user_id
+        )
+        spare_source = session.scalar(
+            select(SourceFile.id).where(
+                SourceFile.name == spare.source, SourceFile.user_id == user_id
+            )
+        )
         private = session.scalar(
             select(Question).join(SourceFile).where(SourceFile.name == "alice.txt")
         )
@@ -198,6 +207,7 @@ def _data_of(database: Database, user_id: int, settings: Settings) -> dict[str, 
             "answer_id": answer.id,
             "question_id": private.id,
             "recording_id": recording.id,
+            "source_id": spare_source,
         }
 
 
