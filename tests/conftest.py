@@ -61,7 +61,15 @@ def _files_outside_git(root: Path) -> set[str] | None:
     except (OSError, subprocess.SubprocessError):
         return None
     paths = {line[3:] for line in listed.splitlines() if line[:2] in ("??", "!!")}
-    return {p for p in paths if not any(part in _TOOL_LEFTOVERS for part in Path(p).parts)}
+    # A screenshot folder asked for by name (.ci/run keeps them in artifacts/) is allowed.
+    asked = os.environ.get("SCREENSHOT_DIR")
+    allowed = Path(asked).resolve() if asked else None
+    return {
+        p
+        for p in paths
+        if not any(part in _TOOL_LEFTOVERS for part in Path(p).parts)
+        and not (allowed and (allowed == (root / p).resolve() or root / p in allowed.parents))
+    }
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
