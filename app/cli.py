@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -14,6 +15,7 @@ from app.config import Settings
 from app.db import Database
 from app.grading.base import UnknownGraderError
 from app.grading.registry import GraderFactory
+from app.practice.reviews import OPTIMIZER_MIN_REVIEWS
 
 
 def main(
@@ -124,6 +126,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_api_key_commands(commands)
     _add_user_commands(commands)
     _add_bank_commands(commands)
+    _add_review_commands(commands)
     return parser
 
 
@@ -168,6 +171,22 @@ def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     delete.set_defaults(handler=_user_delete)
 
 
+def _add_review_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    review = commands.add_parser("review", help="spaced review (FSRS): what is due, optimizer")
+    review_commands = review.add_subparsers(title="review commands", metavar="COMMAND")
+    due = review_commands.add_parser("due", help="list the questions due now, most overdue first")
+    due.add_argument("--user", default=None, help="user name (default: the first user)")
+    due.add_argument("--json", action="store_true", help="print JSON")
+    due.set_defaults(handler=_review_due)
+    optimize = review_commands.add_parser(
+        "optimize",
+        help="fit FSRS parameters to a user's review log (needs the optimizer extra and "
+        f"{OPTIMIZER_MIN_REVIEWS} reviews)",
+    )
+    optimize.add_argument("--user", default=None, help="user name (default: the first user)")
+    optimize.set_defaults(handler=_review_optimize)
+
+
 def _add_api_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = commands.add_parser("api-key", help="manage REST API keys")
     key_commands = keys.add_subparsers(title="api-key commands", metavar="COMMAND")
@@ -183,6 +202,72 @@ def _add_api_key_commands(commands: argparse._SubParsersAction[argparse.Argument
     revoke.add_argument("name")
     revoke.add_argument("--user", help=owner_help)
     revoke.set_defaults(handler=_api_key_revoke)
+
+
+def _review_user(session: Any, name: str | None) -> Any:
+    from app.accounts.users import ensure_local_user, get_user
+
+    return get_user(session=session, name=name) if name else ensure_local_user(session=session)
+
+
+def _review_due(args: argparse.Namespace, settings: Settings) -> int:
+    from app.practice.reviews import desired_retention, review_queue
+    from app.startup import open_database
+
+    database = open_database(settings)
+    with database.session() as session:
+        user = _review_user(session, args.user)
+        queue = review_queue(
+            session=session,
+            user_id=user.id,
+            desired_retention=desired_retention(
+                session=session, user_id=user.id, default=settings.review_desired_retention
+            ),
+            due_only=True,
+        )
+    database.dispose()
+    if args.json:
+        rows = [
+            {
+                "question_id": item.question_id,
+                "due_at": item.due_at.isoformat() + "Z",
+                "retrievability": round(item.retrievability, 4),
+                "state": item.state,
+            }
+            for item in queue
+        ]
+        print(json.dumps({"items": rows}, indent=2))
+        return 0
+    if not queue:
+        print("nothing is due")
+    for item in queue:
+        print(
+            f"question {item.question_id}: due {item.due_at:%Y-%m-%d %H:%M} UTC, "
+            f"recall {item.retrievability:.0%}, {item.state}"
+        )
+    return 0
+
+
+def _review_optimize(args: argparse.Namespace, settings: Settings) -> int:
+    from app.practice.reviews import NotEnoughReviews, OptimizerUnavailable, fit_parameters
+    from app.startup import open_database
+
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            user = _review_user(session, args.user)
+            parameters = fit_parameters(session=session, user_id=user.id)
+    except NotEnoughReviews as exc:
+        print(f"not enough data yet: {exc}")
+        return 1
+    except OptimizerUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    print("FSRS parameters fitted to your reviews:")
+    print(json.dumps([round(p, 4) for p in parameters]))
+    return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

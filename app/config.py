@@ -187,6 +187,19 @@ class Settings(BaseSettings):
         ge=1,
         description="Stateless /score requests graded at once per process; more get 429.",
     )
+    review_desired_retention: float = Field(
+        default=0.9,
+        ge=0.70,
+        le=0.97,
+        description="Chance of recalling an answer the review schedule aims for (0.70-0.97); "
+        "each person can change theirs on the progress page.",
+    )
+    review_new_per_day: int = Field(
+        default=10, ge=0, le=500, description="New questions offered for review per day."
+    )
+    review_max_per_day: int = Field(
+        default=50, ge=1, le=5000, description="Due questions offered for review per day."
+    )
 
     @model_validator(mode="after")
     def _auth_modes(self) -> Self:

@@ -319,7 +319,11 @@ class Grade(Base):
 
 
 class Review(Base):
-    """When a user should next review a question (spaced repetition state)."""
+    """A user's FSRS card for a question: when to review it next and how well it is held.
+
+    Derived from the user's review log of the question (`ReviewLog`): replaying the log through
+    the scheduler rebuilds it, which is how overrides and migrations change it.
+    """
 
     __tablename__ = "review"
     __table_args__ = (UniqueConstraint("user_id", "question_id"),)
@@ -328,10 +332,50 @@ class Review(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
     due_at: Mapped[datetime] = mapped_column(index=True)
-    interval_days: Mapped[float] = mapped_column(default=0.0)
-    ease: Mapped[float] = mapped_column(default=2.5)
-    repetitions: Mapped[int] = mapped_column(default=0)
+    # FSRS card state: "learning", "review" or "relearning"; stability in days, difficulty 1-10.
+    state: Mapped[str] = mapped_column(String(20), default="learning")
+    stability: Mapped[float | None]
+    difficulty: Mapped[float | None]
+    last_review_at: Mapped[datetime | None]
+    reps: Mapped[int] = mapped_column(default=0)
+    lapses: Mapped[int] = mapped_column(default=0)
     last_score: Mapped[float | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReviewLog(Base):
+    """One review of a question: the rating a grade (or the person) gave, kept for the optimizer."""
+
+    __tablename__ = "review_log"
+    __table_args__ = (
+        Index("ix_review_log_user_question", "user_id", "question_id"),
+        Index("ix_review_log_user_reviewed_at", "user_id", "reviewed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answer.id", ondelete="SET NULL"), index=True
+    )
+    # FSRS rating: 1 Again, 2 Hard, 3 Good, 4 Easy.
+    rating: Mapped[int]
+    score: Mapped[float | None]
+    # "grade" (a grader's), "self" (the person's override) or "skip" ("I don't know").
+    source: Mapped[str] = mapped_column(String(20), default="grade")
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    duration_ms: Mapped[int | None]
+
+
+class ReviewPreference(Base):
+    """A user's own review settings; absent means the server's defaults."""
+
+    __tablename__ = "review_preference"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    desired_retention: Mapped[float]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

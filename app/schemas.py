@@ -53,6 +53,13 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
+def _json_number(value: Any) -> Any:
+    # JSON Schema's number: 3 and 3.5, but neither `true` nor "3" (pydantic's lax mode takes both).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be a number")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_encodable)]
 Int = Annotated[int, BeforeValidator(_json_integer)]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
@@ -452,3 +459,46 @@ class HealthOut(BaseModel):
         default=None, description="Spoken answers: available, model, ready, loading, error."
     )
     warming_up: list[str]
+
+
+# --- spaced review ----------------------------------------------------------------------------
+
+
+class ReviewItemOut(BaseModel):
+    """A scheduled question: when it is due and how likely its answer is still recalled."""
+
+    question_id: int
+    due_at: UtcDatetime = Field(description="When the question is due (ISO 8601, UTC).")
+    retrievability: float = Field(
+        ge=0, le=1, description="Predicted chance of recalling the answer now (FSRS)."
+    )
+    state: Literal["learning", "review", "relearning"]
+    stability: float | None = Field(description="Days for recall to fall to 90% (FSRS).")
+    reps: int
+    lapses: int
+    last_score: float | None
+
+
+class ReviewQueueOut(BaseModel):
+    """A person's review queue, most overdue first."""
+
+    items: list[ReviewItemOut]
+    desired_retention: float
+    due_today: int = Field(description="Due by the end of today (UTC), within the daily limit.")
+    new_today: int = Field(description="New questions offered today, within the daily limit.")
+
+
+class OverrideCreate(BaseModel):
+    """The person's own grade of an answer ("I disagree")."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"score": 80}, {"score": 35, "verdict": "incorrect"}]},
+    )
+
+    score: Annotated[float, BeforeValidator(_json_number)] = Field(
+        ge=0, le=100, allow_inf_nan=False, description="Your score, 0-100."
+    )
+    verdict: Literal["correct", "partially_correct", "incorrect"] | None = Field(
+        default=None, description="Your verdict; default: the one the score earns."
+    )

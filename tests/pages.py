@@ -15,6 +15,7 @@ PAGES: dict[str, str] = {
     "grade-card": "{graded}",  # an answered question with its grade card
     "summary": "{summary}",  # the summary of an interview still in progress
     "history": "/history",
+    "progress": "/progress",
     "question-history": "{question_history}",
     "material": "/material",
     "not-found": "/no-such-page",

@@ -86,3 +86,10 @@ def test_api_healthz_matches_healthz(client: TestClient) -> None:
     assert api.json()["database"]["ok"] is True
     assert api.json()["grader"]["name"] == "fake"
     assert api.json()["status"] in ("ok", "warming_up")
+
+
+def test_a_huge_number_as_topic_or_part_filter_matches_nothing(client: TestClient) -> None:
+    for name in ("topic", "part"):
+        response = client.get("/api/v1/questions", params={name: "9223372036854775808"})
+        assert response.status_code == 200, response.text
+        assert response.json()["total"] == 0

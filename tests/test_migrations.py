@@ -117,3 +117,70 @@ def test_a_percent_sign_in_the_url_works(database_url: str, tmp_path: Path) -> N
     upgrade_database(database.engine)
     assert "answer" in inspect(database.engine).get_table_names()
     database.dispose()
+
+
+def test_0006_replays_sm2_history_through_fsrs(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite:///{tmp_path / 'sm2.db'}")
+    config = alembic_config(database.engine)
+    command.upgrade(config, "0005_accounts")
+    with database.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO user (id, name, created_at, is_admin) VALUES (1, 'me', '2026-01-01', 1)",
+            "INSERT INTO source_file (id, name, format, content_hash, imported_at, user_id, "
+            "published) VALUES (1, 'n.txt', 'text', 'h', '2026-01-01', 1, 0)",
+            "INSERT INTO part VALUES (1, 1, 1, 'P')",
+            "INSERT INTO topic VALUES (1, 1, 1, 'T')",
+            "INSERT INTO question (id, source_file_id, topic_id, key, position, text, "
+            "reference_answer, alternative_answers, content_hash, version, follow_up, retired, "
+            "created_at, updated_at) VALUES (1, 1, 1, 'q', 0, 'Q?', 'A.', '[]', 'h', 1, 0, 0, "
+            "'2026-01-01', '2026-01-01')",
+            "INSERT INTO practice_session (id, user_id, created_at, config) "
+            "VALUES (1, 1, '2026-01-01', '{}')",
+            "INSERT INTO session_item (id, session_id, position, question_id, kind, created_at) "
+            "VALUES (1, 1, 0, 1, 'question', '2026-01-01')",
+            "INSERT INTO session_item (id, session_id, position, question_id, kind, "
+            "parent_item_id, created_at) VALUES (2, 1, 1, 1, 'follow_up', 1, '2026-01-01')",
+        ):
+            connection.execute(text(statement))
+        # Two answers to the question (a miss, then a good one 3 days later) and a follow-up.
+        for answer_id, item_id, day, score in ((1, 1, 1, 20.0), (2, 2, 1, 10.0), (3, 1, 4, 75.0)):
+            connection.execute(
+                text(
+                    "INSERT INTO answer (id, user_id, question_id, question_version, "
+                    "session_item_id, text, created_at, grading_state, grading_attempts) "
+                    f"VALUES ({answer_id}, 1, 1, 1, {item_id}, 'x', '2026-01-0{day} 10:00:00', "
+                    "'done', 1)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO grade (answer_id, score, verdict, feedback, details, grader, "
+                    "grader_version, fallback, elapsed_ms, created_at) VALUES "
+                    f"({answer_id}, {score}, 'incorrect', '', '{{}}', 'fake', '1', 0, 0, "
+                    f"'2026-01-0{day} 10:00:01')"
+                )
+            )
+        connection.execute(
+            text(
+                "INSERT INTO review (user_id, question_id, due_at, interval_days, ease, "
+                "repetitions, last_score, updated_at) "
+                "VALUES (1, 1, '2026-01-10', 6, 2.4, 1, 75, '2026-01-04')"
+            )
+        )
+    command.upgrade(config, "0006_review_fsrs")
+    with database.engine.connect() as connection:
+        logs = connection.execute(
+            text("SELECT answer_id, rating, source FROM review_log ORDER BY reviewed_at")
+        ).all()
+        # The follow-up's answer is no review of the question.
+        assert [tuple(row) for row in logs] == [(1, 1, "grade"), (3, 3, "grade")]
+        state, reps, stability, due, last = connection.execute(
+            text("SELECT state, reps, stability, due_at, last_review_at FROM review")
+        ).one()
+    assert state == "review" and reps == 2 and stability > 0
+    assert str(last).startswith("2026-01-04 10:00:00")
+    assert str(due) > "2026-01-05"
+    command.downgrade(config, "0005_accounts")
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT repetitions FROM review")).scalar() == 2
+    database.dispose()

@@ -1,15 +1,12 @@
 """Practice services: choosing questions, follow-ups graded on their point, summaries, reviews."""
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
 from app.accounts.users import ensure_local_user
 from app.db import Database
-from app.models import Answer, Question, Review, Topic, utcnow
+from app.models import Answer, Question, Topic
 from app.practice.errors import AnswerTooLongError, PracticeError
-from app.practice.reviews import due_question_ids, record_review
 from app.practice.sessions import (
     SessionConfig,
     add_follow_up,
@@ -163,23 +160,3 @@ def test_too_long_answer_is_refused(database: Database) -> None:
                 grader=OverlapGrader(),
                 max_chars=10,
             )
-
-
-def test_reviews_space_out_good_answers_and_bring_back_bad_ones(database: Database) -> None:
-    now = utcnow()
-    with database.session() as session:
-        user = ensure_local_user(session=session)
-        q1, q2 = list(session.scalars(select(Question.id).limit(2)))
-        for days in (0, 1, 7):
-            review = record_review(
-                session=session,
-                user_id=user.id,
-                question_id=q1,
-                score=95,
-                now=now + timedelta(days=days),
-            )
-        assert review.interval_days > 6
-        record_review(session=session, user_id=user.id, question_id=q2, score=10, now=now)
-        due = due_question_ids(session=session, user_id=user.id, now=now + timedelta(days=2))
-        assert due == [q2]
-        assert session.scalar(select(Review.repetitions).where(Review.question_id == q2)) == 0

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from app.accounts.current import current_user
-from app.api import errors, questions, score, sessions
+from app.api import errors, questions, reviews, score, sessions, transfer
 from app.api.errors import ApiError, documented
 from app.api.scoring import BankQuestions
 from app.health import respond_health
@@ -34,7 +34,7 @@ def api_healthz(request: Request, response: Response) -> dict[str, Any]:
 
 
 # Flat (no router in between): every level of nesting is matched again on each request.
-for _module in (score, questions, sessions, voice_api):
+for _module in (score, questions, sessions, reviews, transfer, voice_api):
     router.include_router(_module.router, dependencies=[Depends(current_user)])
 
 

@@ -30,6 +30,13 @@ CAP_TOO_SHORT = CORRECT_FROM - 1  # the top of partial: two words are never a fu
 
 ScoreBand = Literal["good", "fair", "weak"]
 
+# The spaced-review rating a grade earns, on the same scale (app/practice/reviews.py maps it to
+# FSRS): below partial is a lapse (Again), partial is Hard, correct is Good, and a score this high
+# is Easy. The Easy line sits where the graders' "all key points covered" answers land.
+EASY_FROM = 85.0
+
+ReviewRating = Literal["again", "hard", "good", "easy"]
+
 
 def verdict_for(score: float) -> Verdict:
     """The verdict a 0-100 score earns."""
@@ -38,6 +45,17 @@ def verdict_for(score: float) -> Verdict:
     if score >= PARTIAL_FROM:
         return "partially_correct"
     return "incorrect"
+
+
+def rating_for(score: float) -> ReviewRating:
+    """The spaced-review rating a 0-100 score earns (thresholds beside the verdict's)."""
+    if score >= EASY_FROM:
+        return "easy"
+    if score >= CORRECT_FROM:
+        return "good"
+    if score >= PARTIAL_FROM:
+        return "hard"
+    return "again"
 
 
 _BANDS: dict[Verdict, ScoreBand] = {

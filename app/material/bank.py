@@ -135,8 +135,12 @@ def _query(
     return query
 
 
+# No id is larger; a larger number would overflow SQLite's and PostgreSQL's 64-bit integers.
+LARGEST_ID = 2**53 - 1
+
+
 def _id_match(column: Any, value: str) -> Any:
-    return column == int(value) if value.isdigit() else False
+    return column == int(value) if value.isdigit() and int(value) <= LARGEST_ID else False
 
 
 def list_questions(

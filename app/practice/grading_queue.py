@@ -29,7 +29,7 @@ from app.models import (
     utcnow,
 )
 from app.practice.grades import ENQUEUED, store_grade
-from app.practice.reviews import record_review
+from app.practice.reviews import DEFAULT_RETENTION, desired_retention, record_review
 
 log = logging.getLogger(__name__)
 
@@ -163,23 +163,47 @@ def _still_ours(session: Session, job: GradingJob) -> Answer | None:
     )
 
 
-def complete_job(*, session: Session, job: GradingJob, result: GradeResult) -> bool:
-    """Store the grade of a claimed job; False (nothing stored) if the claim was lost."""
+def complete_job(
+    *,
+    session: Session,
+    job: GradingJob,
+    result: GradeResult,
+    default_retention: float = DEFAULT_RETENTION,
+) -> bool:
+    """Store the grade of a claimed job and review its question; False if the claim was lost.
+
+    A follow-up's answer is graded but is no review of the question: it answers one point.
+    """
     answer = _still_ours(session, job)
     if answer is None:
         log.warning("answer %s was reclaimed while graded; dropping this grade", job.answer_id)
         return False
     store_grade(session=session, answer=answer, result=result)
-    # Two workers finishing answers of one user must not both create their review row.
-    session.execute(select(User.id).where(User.id == answer.user_id).with_for_update())
-    record_review(
-        session=session, user_id=answer.user_id, question_id=answer.question_id, score=result.score
-    )
+    if counts_as_review(answer):
+        # Two workers finishing answers of one user must not both create their review row.
+        session.execute(select(User.id).where(User.id == answer.user_id).with_for_update())
+        record_review(
+            session=session,
+            user_id=answer.user_id,
+            question_id=answer.question_id,
+            score=result.score,
+            answer_id=answer.id,
+            reviewed_at=answer.created_at,
+            duration_ms=answer.time_taken_ms,
+            desired_retention=desired_retention(
+                session=session, user_id=answer.user_id, default=default_retention
+            ),
+        )
     answer.grading_state = GRADING_DONE
     answer.grading_error = None
     answer.grading_lease_until = None
     session.flush()
     return True
+
+
+def counts_as_review(answer: Answer) -> bool:
+    """True for an answer to the question itself; a follow-up's answer is its own turn."""
+    return answer.session_item is None or answer.session_item.kind != "follow_up"
 
 
 def fail_job(*, session: Session, job: GradingJob, error: str, max_attempts: int) -> str | None:

@@ -176,6 +176,9 @@ class SummaryRow:
     score: float | None
     verdict: str | None
     time_taken_ms: int | None
+    first_score: float | None = None
+    best_score: float | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,8 @@ def summarize(practice: PracticeSession) -> SessionSummary:
     for item in practice.items:
         answer: Answer | None = item.answers[-1] if item.answers else None
         grade = answer.grades[-1] if answer and answer.grades else None
+        # Each try of the turn counts with its latest grade (the person's own, if they overrode).
+        scores = [round(a.grades[-1].score, 1) for a in item.answers if a.grades]
         rows.append(
             SummaryRow(
                 item_id=item.id,
@@ -208,6 +213,9 @@ def summarize(practice: PracticeSession) -> SessionSummary:
                 score=round(grade.score, 1) if grade else None,
                 verdict=grade.verdict if grade else None,
                 time_taken_ms=answer.time_taken_ms if answer else None,
+                first_score=scores[0] if scores else None,
+                best_score=max(scores) if scores else None,
+                attempts=len(item.answers),
             )
         )
     scored = [row.score for row in rows if row.score is not None]

@@ -5,12 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Answer, Grade, Question
+from app.models import Answer, Grade, Question, SessionItem
 
 RECENT_ATTEMPTS = 5
+# The grader name of a grade the person gave themselves ("I disagree", "I don't know").
+SELF_GRADER = "self"
+
+
+def question_answer(user_id: int) -> ColumnElement[bool]:
+    """Answers of `user_id` to a question itself: a follow-up's answer is its own turn."""
+    follow_ups = select(SessionItem.id).where(SessionItem.kind == "follow_up")
+    return (Answer.user_id == user_id) & or_(
+        Answer.session_item_id.is_(None), Answer.session_item_id.not_in(follow_ups)
+    )
 
 
 def _latest_grades(user_id: int) -> Select[int, int, int, float, datetime]:
@@ -25,7 +35,7 @@ def _latest_grades(user_id: int) -> Select[int, int, int, float, datetime]:
         .join(latest, latest.c.answer_id == Answer.id)
         .join(Grade, Grade.id == latest.c.grade_id)
         .join(Question, Question.id == Answer.question_id)
-        .where(Answer.user_id == user_id)
+        .where(question_answer(user_id))
         .order_by(Answer.created_at.desc(), Answer.id.desc())
     )
 
@@ -51,8 +61,19 @@ def topic_averages(*, session: Session, user_id: int) -> dict[int, float]:
 
 
 @dataclass(frozen=True)
+class FollowUpAnswer:
+    """An answer to a follow-up turn, shown under the attempt it followed."""
+
+    answer_id: int
+    prompt: str
+    text: str
+    score: float | None
+    verdict: str | None
+
+
+@dataclass(frozen=True)
 class Attempt:
-    """One answer to a question with its latest grade."""
+    """One answer to a question with its latest grade (the person's own, if they overrode)."""
 
     answer_id: int
     text: str
@@ -62,29 +83,62 @@ class Attempt:
     score: float | None
     verdict: str | None
     grading_error: str | None
+    grader: str | None = None
+    machine_score: float | None = None
+    skipped: bool = False
+    follow_ups: tuple[FollowUpAnswer, ...] = ()
+
+
+def attempt_of(answer: Answer, follow_ups: tuple[FollowUpAnswer, ...] = ()) -> Attempt:
+    """An answer as an attempt: its counting grade and, if overridden, the grader's score."""
+    grade = answer.grades[-1] if answer.grades else None
+    machine = next((g for g in reversed(answer.grades) if g.grader != SELF_GRADER), None)
+    return Attempt(
+        answer_id=answer.id,
+        text=answer.text,
+        created_at=answer.created_at,
+        time_taken_ms=answer.time_taken_ms,
+        question_version=answer.question_version,
+        score=round(grade.score, 1) if grade else None,
+        verdict=grade.verdict if grade else None,
+        grading_error=answer.grading_error,
+        grader=grade.grader if grade else None,
+        machine_score=round(machine.score, 1) if machine and machine is not grade else None,
+        skipped=bool(grade and grade.details.get("skipped")),
+        follow_ups=follow_ups,
+    )
 
 
 def question_attempts(*, session: Session, user_id: int, question_id: int) -> list[Attempt]:
-    """Every attempt of a user at a question, oldest first."""
+    """Every attempt of a user at a question, oldest first, each with its follow-up answers."""
     answers = session.scalars(
         select(Answer)
         .where(Answer.user_id == user_id, Answer.question_id == question_id)
         .order_by(Answer.created_at, Answer.id)
-        .options(selectinload(Answer.grades))
-    )
-    attempts = []
+        .options(selectinload(Answer.grades), selectinload(Answer.session_item))
+    ).all()
+    own = [a for a in answers if a.session_item is None or a.session_item.kind != "follow_up"]
+    nested: dict[int, list[FollowUpAnswer]] = {}
     for answer in answers:
+        item = answer.session_item
+        if item is None or item.kind != "follow_up":
+            continue
+        # The follow-up hangs under the last attempt of its parent turn given before it.
+        parents = [
+            a
+            for a in own
+            if a.session_item_id == item.parent_item_id and a.created_at <= answer.created_at
+        ]
+        if not parents:
+            continue
         grade = answer.grades[-1] if answer.grades else None
-        attempts.append(
-            Attempt(
+        nested.setdefault(parents[-1].id, []).append(
+            FollowUpAnswer(
                 answer_id=answer.id,
+                prompt=item.prompt or "",
                 text=answer.text,
-                created_at=answer.created_at,
-                time_taken_ms=answer.time_taken_ms,
-                question_version=answer.question_version,
                 score=round(grade.score, 1) if grade else None,
                 verdict=grade.verdict if grade else None,
-                grading_error=answer.grading_error,
             )
         )
-    return attempts
+    return [attempt_of(a, tuple(nested.get(a.id, ()))) for a in own]

@@ -168,7 +168,16 @@ def _store(session: Session, job: GradingJob, outcome: Outcome, settings: Settin
             max_attempts=settings.grading_max_attempts,
         )
         return state or "lost"
-    return GRADING_DONE if complete_job(session=session, job=job, result=outcome) else "lost"
+    return (
+        GRADING_DONE
+        if complete_job(
+            session=session,
+            job=job,
+            result=outcome,
+            default_retention=settings.review_desired_retention,
+        )
+        else "lost"
+    )
 
 
 def drain_queue(*, database: Database, graders: GraderPool, settings: Settings) -> int:

@@ -29,6 +29,7 @@ class ScoreChart:
     grid: list[tuple[float, int]]
     left: int
     right: int
+    what: str = "Score of each attempt, oldest first"
 
     @property
     def polyline(self) -> str:
@@ -39,10 +40,15 @@ class ScoreChart:
     def description(self) -> str:
         """What the chart shows, for people who cannot see it."""
         scores = ", ".join(f"{p.score:g}" for p in self.points)
-        return f"Score of each attempt, oldest first: {scores}"
+        return f"{self.what}: {scores}"
 
 
-def score_chart(attempts: list[tuple[datetime, float | None]]) -> ScoreChart | None:
+def score_chart(
+    attempts: list[tuple[datetime, float | None]],
+    *,
+    noun: str = "Attempt",
+    what: str = "Score of each attempt, oldest first",
+) -> ScoreChart | None:
     """The chart of graded attempts (oldest first); None when nothing is graded."""
     graded = [(at, score) for at, score in attempts if score is not None]
     if not graded:
@@ -59,11 +65,17 @@ def score_chart(attempts: list[tuple[datetime, float | None]]) -> ScoreChart | N
             x=PAD_LEFT + (i * step if len(graded) > 1 else inner_w / 2),
             y=y_of(score),
             score=score,
-            label=f"Attempt {i + 1}, {at:%d %b %H:%M}: {score:g}",
+            label=f"{noun} {i + 1}, {at:%d %b %H:%M}: {score:g}",
         )
         for i, (at, score) in enumerate(graded)
     ]
     grid = [(y_of(value), value) for value in (0, 50, 100)]
     return ScoreChart(
-        width=WIDTH, height=HEIGHT, points=points, grid=grid, left=PAD_LEFT, right=WIDTH - PAD_RIGHT
+        width=WIDTH,
+        height=HEIGHT,
+        points=points,
+        grid=grid,
+        left=PAD_LEFT,
+        right=WIDTH - PAD_RIGHT,
+        what=what,
     )

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.accounts.current import CurrentUser
-from app.deps import DbSession, IdPath
+from app.deps import AppSettings, DbSession, IdPath
 from app.material.bank import QuestionView, get_question
 from app.practice.errors import NotFoundError
+from app.practice.progress import review_settings
+from app.practice.reviews import question_card
 from app.practice.stats import question_attempts
 from app.practice.web_support import practised_questions
 from app.voice.service import deliveries_for
@@ -27,7 +29,11 @@ def history_index(request: Request, session: DbSession, user: CurrentUser) -> HT
 
 @router.get("/questions/{question_id}/history", response_class=HTMLResponse)
 def question_history(
-    request: Request, question_id: IdPath, session: DbSession, user: CurrentUser
+    request: Request,
+    question_id: IdPath,
+    session: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
 ) -> HTMLResponse:
     """Every attempt at one question: a score chart and the answers side by side."""
     question = get_question(session=session, user_id=user.id, question_id=question_id)
@@ -36,7 +42,14 @@ def question_history(
     attempts = question_attempts(session=session, user_id=user.id, question_id=question_id)
     chart = score_chart([(a.created_at, a.score) for a in attempts])
     deliveries = deliveries_for(session=session, answer_ids=[a.answer_id for a in attempts])
+    prefs = review_settings(session=session, user_id=user.id, settings=settings)
     context = {
+        "card": question_card(
+            session=session,
+            user_id=user.id,
+            question_id=question_id,
+            desired_retention=prefs.desired_retention,
+        ),
         "question": QuestionView.of(question),
         "attempts": attempts,
         "chart": chart,

@@ -18,6 +18,7 @@ from app.models import Answer, PracticeSession, SessionItem
 from app.practice.errors import NotFoundError, PracticeError
 from app.practice.grades import GradeView, submit_answer
 from app.practice.grading_queue import GradingStatus, grading_status, retry_grading
+from app.practice.self_grades import VERDICTS, machine_grade
 from app.practice.sessions import (
     MAX_QUESTIONS,
     add_follow_up,
@@ -28,6 +29,7 @@ from app.practice.sessions import (
     next_item,
     summarize,
 )
+from app.practice.stats import SELF_GRADER, attempt_of
 from app.practice.web_support import get_answer
 from app.voice.service import attach_recordings, delivery_for_answer
 from app.web.highlight import highlight_evidence
@@ -117,10 +119,19 @@ def _answer_context(
         "idempotency_key": uuid.uuid4().hex,
         "next_item": _next_turn(practice, item),
         "time_limit_s": (practice.config or {}).get("time_limit_s"),
+        "earlier": [attempt_of(a) for a in item.answers],
+        "verdict_choices": VERDICTS,
     }
     if show_form or answer is None:
         return context
-    grade = GradeView.of(answer.grades[-1]) if answer.grades else None
+    latest = answer.grades[-1] if answer.grades else None
+    own = latest if latest is not None and latest.grader == SELF_GRADER else None
+    machine = machine_grade(answer)
+    # The card lists the grader's key points; the person's own grade, if any, is the score.
+    grade = GradeView.of(machine or latest) if latest is not None else None
+    context["own_grade"] = GradeView.of(own) if own is not None else None
+    context["skipped"] = bool(own is not None and own.details.get("skipped"))
+    context["earlier"] = [attempt_of(a) for a in item.answers if a.id != answer.id]
     context["delivery"] = delivery_for_answer(answer)
     numbered = list(enumerate(grade.key_points, start=1)) if grade else []
     followed = {child.prompt for child in practice.items if child.parent_item_id == item.id}

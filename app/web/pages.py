@@ -8,16 +8,19 @@ from starlette.types import Scope
 
 from app.accounts.current import CurrentUser
 from app.config import Settings
-from app.deps import DbSession
+from app.deps import AppSettings, DbSession
 from app.material.bank import bank_outline
+from app.practice.progress import review_settings
+from app.practice.reviews import daily_plan, review_queue
 from app.practice.sessions import MAX_QUESTIONS
 from app.practice.stats import topic_averages
 from app.security.body_limit import BodyLimit
 from app.security.csrf import require_csrf_token
 from app.voice import web as voice_web
-from app.web import history, interview, material, theme
+from app.web import history, interview, material, review, theme
 from app.web.material import MAX_UPLOAD_BYTES
 from app.web.render import HtmlErrorRoute, error_page, render
+from app.web.review import MAX_IMPORT_BYTES
 from app.web.start_form import ORDERS
 
 # Every web route, and every one included below, wants the CSRF token on a state change.
@@ -40,10 +43,20 @@ TIME_LIMITS = [
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
-    """The question bank by part and topic with recent averages, and the interview form."""
+def home(
+    request: Request, session: DbSession, user: CurrentUser, settings: AppSettings
+) -> HTMLResponse:
+    """The question bank by part and topic with recent averages and review state, today's
+    review (due and new questions) and the interview form."""
     parts = bank_outline(session=session, user_id=user.id)
+    prefs = review_settings(session=session, user_id=user.id, settings=settings)
+    plan = daily_plan(session=session, user_id=user.id, **prefs.limits())
+    cards = review_queue(
+        session=session, user_id=user.id, desired_retention=prefs.desired_retention
+    )
     context = {
+        "plan": plan,
+        "cards": {card.question_id: card for card in cards},
         "parts": parts,
         "averages": topic_averages(session=session, user_id=user.id),
         "orders": ORDERS,
@@ -57,6 +70,7 @@ def home(request: Request, session: DbSession, user: CurrentUser) -> HTMLRespons
 router.include_router(interview.router)
 router.include_router(history.router)
 router.include_router(material.router)
+router.include_router(review.router)
 router.include_router(voice_web.router)
 router.include_router(theme.router)
 
@@ -66,6 +80,7 @@ def web_body_limits(settings: Settings) -> list[BodyLimit]:
     return [
         BodyLimit("/material", MAX_UPLOAD_BYTES + MULTIPART_SLACK, _too_large),
         BodyLimit("/recordings", settings.voice_max_bytes + MULTIPART_SLACK, _too_large),
+        BodyLimit("/import", MAX_IMPORT_BYTES + MULTIPART_SLACK, _too_large),
         # An answer of MAX_ANSWER_CHARS, form-encoded (a character can take 9 bytes: %E2%80%94).
         BodyLimit("/", max(1 << 20, settings.max_answer_chars * 9) + MULTIPART_SLACK, _too_large),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -12,6 +13,7 @@ from jinja2.runtime import Context
 from app import PROJECT_ROOT, __version__
 from app.grading import base
 from app.grading.key_points import is_filler
+from app.models import utcnow
 from app.security.csrf import csrf_field, csrf_token
 from app.voice.service import voice_available
 
@@ -68,7 +70,30 @@ VERDICTS = {
     "incorrect": "Not there yet",
 }
 
+
+def percent(fraction: float | None) -> str:
+    """A 0-1 fraction as a whole percentage: 0.874 -> '87%'."""
+    return "—" if fraction is None else f"{round(100 * fraction)}%"
+
+
+def due_phrase(due_at: datetime | None, now: datetime | None = None) -> str:
+    """When a review is due, as people say it: 'due today', 'in 3 days', '2 days overdue'."""
+    if due_at is None:
+        return "not scheduled"
+    today = (now or utcnow()).date()
+    days = (due_at.date() - today).days
+    if days == 0:
+        return "due today"
+    if days == 1:
+        return "due tomorrow"
+    if days > 1:
+        return f"due in {days} days"
+    return "1 day overdue" if days == -1 else f"{-days} days overdue"
+
+
 templates.env.filters["duration"] = duration
+templates.env.filters["percent"] = percent
+templates.env.filters["due_phrase"] = due_phrase
 templates.env.filters["score_band"] = score_band
 templates.env.globals["verdicts"] = VERDICTS
 # The meter's low/high are the verdicts' thresholds, so its colour and the verdict agree.
