@@ -184,3 +184,32 @@ def test_0006_replays_sm2_history_through_fsrs(tmp_path: Path) -> None:
     with database.engine.connect() as connection:
         assert connection.execute(text("SELECT repetitions FROM review")).scalar() == 2
     database.dispose()
+
+
+def test_upgrade_keeps_a_used_sqlite_database(tmp_path: Path) -> None:
+    """A database someone has practised in (rows pointing at their user) upgrades to head.
+
+    Batch mode rebuilds the user table by copy, drop and rename; with foreign keys enforced,
+    dropping a table that rows point at failed ("FOREIGN KEY constraint failed").
+    """
+    database = Database.from_url(f"sqlite:///{tmp_path / 'used.db'}")
+    config = alembic_config(database.engine)
+    command.upgrade(config, "0004")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO user (id, name, created_at) VALUES (1, 'me', '2026-01-01')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO practice_session (id, user_id, created_at, config) "
+                "VALUES (1, 1, '2026-01-01', '{}')"
+            )
+        )
+    command.upgrade(config, "head")
+    with database.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+        owner = connection.execute(text("SELECT user_id FROM practice_session")).scalar()
+        admin = connection.execute(text("SELECT is_admin FROM user WHERE id = 1")).scalar()
+    assert owner == 1
+    assert admin
