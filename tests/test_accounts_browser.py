@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from app.config import Settings
 from app.main import create_app
 from tests.accounts_support import CHEAP_HASHES
+from tests.browser_support import serve
 from tests.fakes import FAKE_GRADERS
-from tests.test_browser import _free_port, chromium  # noqa: F401 (a fixture)
+from tests.test_browser import chromium  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long enough password"
@@ -33,21 +31,8 @@ def accounts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         open_sign_up=True,
         **CHEAP_HASHES,  # type: ignore[arg-type]
     )
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, graders=FAKE_GRADERS), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, graders=FAKE_GRADERS)) as url:
+        yield url
 
 
 def _sign_up_and_answer(browser: object, server: str, name: str, answer: str) -> tuple[object, str]:

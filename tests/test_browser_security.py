@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import PracticeSession
+from tests.browser_support import serve
 from tests.fakes import FAKE_GRADERS
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, MATERIAL, _free_port
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, MATERIAL
 
 pytestmark = pytest.mark.browser
 
@@ -52,24 +50,8 @@ def plain_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def site(plain_settings: Settings) -> Iterator[str]:
     """The app in a background uvicorn on 127.0.0.1; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(plain_settings, graders=FAKE_GRADERS),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(plain_settings, graders=FAKE_GRADERS)) as url:
+        yield url
 
 
 def _interviews(settings: Settings) -> int:
