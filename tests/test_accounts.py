@@ -140,6 +140,16 @@ def test_sign_in_comes_back_to_a_local_page_only(password_app: FastAPI) -> None:
         assert elsewhere.headers["location"] == "/"
 
 
+def test_signed_out_pages_offer_no_links_behind_sign_in(password_app: FastAPI) -> None:
+    with PageClient(password_app) as client:
+        add_user(password_app.state.database, "alice")
+        nav = BeautifulSoup(client.get("/sign-in").text, "html.parser").select("nav a[href]")
+        assert [a["href"] for a in nav if a["href"] not in ("/",)] == []
+        sign_in(client, "alice")
+        nav = BeautifulSoup(client.get("/").text, "html.parser").select("nav a[href]")
+        assert {"/history", "/progress", "/material"} <= {str(a["href"]) for a in nav}
+
+
 def test_cookie_is_secure_when_served_over_https(password_app: FastAPI) -> None:
     with PageClient(password_app, base_url="https://testserver") as client:
         add_user(password_app.state.database, "alice")
@@ -285,7 +295,6 @@ def test_uploading_a_file_of_the_same_name_makes_a_bank_of_ones_own(
         add_user(database, "bob")
         sign_in(alice, "alice")
         sign_in(bob, "bob")
-        before = bob.get("/").text
         # Bob's "day1.txt" is his own bank: the published one is untouched.
         uploaded = bob.post(
             "/material", files={"notes": ("day1.txt", PRIVATE_NOTES.encode(), "text/plain")}
@@ -302,9 +311,16 @@ def test_uploading_a_file_of_the_same_name_makes_a_bank_of_ones_own(
                 )
             ).all()
             assert retired == []
-        assert "only in Alice" in bob.get("/").text
         assert "only in Alice" not in alice.get("/").text
-        assert len(before) > 0
+        # Bob's bank shows both files under their own headings; only the published one is
+        # marked shared.
+        home = BeautifulSoup(bob.get("/").text, "html.parser")
+        files = home.select("[data-testid=bank-source][data-source='day1.txt']")
+        assert len(files) == 2
+        shared = [f for f in files if f.select_one("[data-testid=shared-bank]")]
+        assert len(shared) == 1
+        own = next(f for f in files if f not in shared)
+        assert "only in Alice" in own.get_text() and "only in Alice" not in shared[0].get_text()
 
 
 def test_session_expiry_and_sign_out_revoke(password_app: FastAPI) -> None:

@@ -79,12 +79,42 @@ class PartGroup:
     number: int
     title: str
     source: str
+    source_id: int = 0
+    shared: bool = False  # a bank another user published, not the viewer's own
     topics: list[TopicGroup] = field(default_factory=list)
 
     @property
     def question_count(self) -> int:
         """Questions in all topics of the part."""
         return sum(len(topic.questions) for topic in self.topics)
+
+
+@dataclass
+class SourceGroup:
+    """One notes file of the bank outline with its parts."""
+
+    source_id: int
+    name: str
+    shared: bool
+    parts: list[PartGroup]
+
+    @property
+    def question_count(self) -> int:
+        """Questions in all parts of the file."""
+        return sum(part.question_count for part in self.parts)
+
+
+def by_source(parts: list[PartGroup]) -> list[SourceGroup]:
+    """The outline's parts grouped by notes file, in bank order. Files are told apart by id:
+    a user's own `day1.txt` and a published `day1.txt` are two groups."""
+    groups: dict[int, SourceGroup] = {}
+    for part in parts:
+        group = groups.setdefault(
+            part.source_id,
+            SourceGroup(source_id=part.source_id, name=part.source, shared=part.shared, parts=[]),
+        )
+        group.parts.append(part)
+    return list(groups.values())
 
 
 def visible_sources(user_id: int) -> Any:
@@ -259,10 +289,22 @@ def bank_outline(*, session: Session, user_id: int | None) -> list[PartGroup]:
     """Active questions the user sees grouped by notes file, part and topic, in bank order."""
     groups: dict[tuple[int, int], PartGroup] = {}
     topics: dict[int, TopicGroup] = {}
+    owners: dict[int, int | None] = {}
+    if user_id is not None:
+        owned = select(SourceFile.id, SourceFile.user_id).where(
+            SourceFile.id.in_(visible_sources(user_id))
+        )
+        owners = {source_id: owner for source_id, owner in session.execute(owned)}
     for view in list_questions(session=session, user_id=user_id):
         part = groups.setdefault(
             (view.source_id, view.part_number),
-            PartGroup(number=view.part_number, title=view.part, source=view.source),
+            PartGroup(
+                number=view.part_number,
+                title=view.part,
+                source=view.source,
+                source_id=view.source_id,
+                shared=user_id is not None and owners.get(view.source_id) != user_id,
+            ),
         )
         topic = topics.get(view.topic_id)
         if topic is None:

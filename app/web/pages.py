@@ -9,7 +9,7 @@ from starlette.types import Scope
 from app.accounts.current import CurrentUser
 from app.config import Settings
 from app.deps import AppSettings, DbSession
-from app.material.bank import bank_outline
+from app.material.bank import bank_outline, by_source
 from app.practice.progress import review_settings
 from app.practice.reviews import daily_plan, review_queue
 from app.practice.sessions import MAX_QUESTIONS
@@ -58,6 +58,7 @@ def home(
         "plan": plan,
         "cards": {card.question_id: card for card in cards},
         "parts": parts,
+        "banks": by_source(parts),
         "averages": topic_averages(session=session, user_id=user.id),
         "orders": ORDERS,
         "time_limits": TIME_LIMITS,
