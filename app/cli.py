@@ -451,7 +451,7 @@ def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _api_key_create(args: argparse.Namespace, settings: Settings) -> int:
-    from app.api.keys import ApiKeyError, create_api_key
+    from app.accounts.api_keys import ApiKeyError, create_api_key
     from app.startup import open_database
 
     database = open_database(settings)
@@ -470,7 +470,7 @@ def _api_key_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _api_key_list(args: argparse.Namespace, settings: Settings) -> int:
-    from app.api.keys import list_api_keys
+    from app.accounts.api_keys import list_api_keys
     from app.startup import open_database
 
     database = open_database(settings)
@@ -493,7 +493,7 @@ def _api_key_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _api_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from app.api.keys import ApiKeyError, revoke_api_key
+    from app.accounts.api_keys import ApiKeyError, revoke_api_key
     from app.startup import open_database
 
     database = open_database(settings)

@@ -20,7 +20,7 @@ from app.accounts.users import Account, ensure_local_user, has_password_user
 from app.api.docs import router as docs_router
 from app.api.router import install_error_handlers
 from app.api.router import router as api_router
-from app.api.scoring import ScoringGate
+from app.api.score import ScoringGate
 from app.config import Settings
 from app.db import Database
 from app.grading.graders import GraderPool

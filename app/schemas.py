@@ -320,29 +320,6 @@ class BatchScoreResponse(BaseModel):
 # --- sessions ---------------------------------------------------------------------------------
 
 
-class SessionCreate(BaseModel):
-    """Which questions a mock interview asks, how many, and in what order."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"topic_ids": [1, 2], "count": 5, "order": "random"},
-                {"question_ids": [3, 1, 2], "count": 3},
-            ]
-        },
-    )
-
-    topic_ids: list[Id] = Field(default_factory=list, max_length=1000, description="None = all.")
-    question_ids: list[Id] = Field(
-        default_factory=list, max_length=1000, description="Exactly these questions, in order."
-    )
-    count: Int = Field(default=5, ge=1, le=50, description="Number of questions.")
-    order: Literal["random", "weakest", "bank"] = "random"
-    time_limit_s: Int | None = Field(default=None, ge=1, le=86_400)
-    seed: Int | None = Field(default=None, ge=0, le=MAX_ID, description="For a repeatable draw.")
-
-
 class AnswerCreate(BaseModel):
     """An answer to one turn of a session (default: the next unanswered turn)."""
 
@@ -364,6 +341,21 @@ class AnswerCreate(BaseModel):
         default=False,
         description="Wait for the grade (201 with it) instead of answering at once with the "
         "grading state (202). Not when the queue is over GRADING_QUEUE_LIMIT: then 202.",
+    )
+
+
+class FollowUpCreate(BaseModel):
+    """A key point the turn's latest graded answer missed, for the interviewer to ask about."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"point": "Dropout randomly zeroes activations."}]},
+    )
+
+    point: Text = Field(
+        min_length=1,
+        max_length=MAX_REFERENCE_CHARS,
+        description="A missed key point's `point`, as the grade lists it.",
     )
 
 

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from app.accounts.api_keys import create_api_key
 from app.accounts.current import local_path
 from app.accounts.limits import SignInLimiter
 from app.accounts.passwords import Passwords
-from app.api.keys import create_api_key
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
@@ -164,7 +164,8 @@ def _data_of(database: Database, user_id: int, settings: Settings) -> dict[str, 
     from app.accounts.users import Account  # noqa: F401 (the shape routes pass around)
     from app.material.importer import import_notes_text
     from app.practice.grades import submit_answer
-    from app.practice.sessions import SessionConfig, create_session
+    from app.practice.options import InterviewOptions
+    from app.practice.sessions import create_session
 
     with database.session() as session:
         import_notes_text(session=session, text=PRIVATE_NOTES, name="alice.txt", user_id=user_id)
@@ -182,7 +183,7 @@ def _data_of(database: Database, user_id: int, settings: Settings) -> dict[str, 
         )
         assert private is not None
         practice = create_session(
-            session=session, user_id=user_id, config=SessionConfig(question_ids=(private.id,))
+            session=session, user_id=user_id, options=InterviewOptions(question_ids=(private.id,))
         )
         item = practice.items[0]
         user = session.get(User, user_id)
@@ -252,6 +253,8 @@ def test_another_users_ids_are_404_on_every_route_that_takes_one(
                     kwargs["headers"] = {"Authorization": f"Bearer {keys[who]}"}
                     if method == "POST" and path.endswith("/override"):
                         kwargs["json"] = {"score": 50}
+                    elif method == "POST" and path.endswith("/follow-ups"):
+                        kwargs["json"] = {"point": body["point"]}
                     elif method == "POST":
                         kwargs["json"] = {"answer": body["answer"]}
                 elif method == "POST":

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.accounts.api_keys import ApiKeyError, create_api_key, list_api_keys, revoke_api_key
 from app.accounts.users import ensure_local_user
-from app.api.keys import ApiKeyError, create_api_key, list_api_keys, revoke_api_key
 from app.config import Settings
 from app.db import Database
 from app.main import create_app

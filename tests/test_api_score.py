@@ -310,9 +310,9 @@ def test_score_own_question_against_several_references(client: TestClient) -> No
 
 def test_bank_questions_see_an_example_added_after_they_were_cached(client: TestClient) -> None:
     from app.accounts.users import ensure_local_user
-    from app.api.scoring import BankQuestions
     from app.models import Answer, Question
     from app.practice.examples import override_grade
+    from app.practice.scoring import BankQuestions
 
     bank = BankQuestions()
     database = client.app.state.database  # type: ignore[attr-defined]

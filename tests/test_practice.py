@@ -6,9 +6,9 @@ from sqlalchemy import select
 from app.accounts.users import ensure_local_user
 from app.db import Database
 from app.models import Answer, Question, Topic
-from app.practice.errors import AnswerTooLongError, PracticeError
+from app.practice.errors import AnswerTooLongError, InvalidOptions, PracticeError
+from app.practice.options import InterviewOptions, options_from_form
 from app.practice.sessions import (
-    SessionConfig,
     add_follow_up,
     create_session,
     next_item,
@@ -24,10 +24,14 @@ def test_session_picks_count_questions_from_chosen_topics(database: Database) ->
         topic = session.scalar(select(Topic).where(Topic.title == "Embeddings"))
         assert topic is not None
         practice = create_session(
-            session=session, user_id=user.id, config=SessionConfig(topic_ids=(topic.id,), count=3)
+            session=session,
+            user_id=user.id,
+            options=InterviewOptions(topic_ids=(topic.id,), count=3),
         )
         assert [item.question.topic.title for item in practice.items] == ["Embeddings"]
-        practice = create_session(session=session, user_id=user.id, config=SessionConfig(count=4))
+        practice = create_session(
+            session=session, user_id=user.id, options=InterviewOptions(count=4)
+        )
         assert len({item.question_id for item in practice.items}) == 4
 
 
@@ -35,9 +39,13 @@ def test_no_matching_questions_and_bad_counts_are_errors(database: Database) -> 
     with database.session() as session:
         user = ensure_local_user(session=session)
         with pytest.raises(PracticeError, match="no active questions"):
-            create_session(session=session, user_id=user.id, config=SessionConfig(topic_ids=(999,)))
-        with pytest.raises(PracticeError, match="between 1 and"):
-            create_session(session=session, user_id=user.id, config=SessionConfig(count=0))
+            create_session(
+                session=session, user_id=user.id, options=InterviewOptions(topic_ids=(999,))
+            )
+        with pytest.raises(InvalidOptions, match="between 1 and"):
+            options_from_form(
+                topic_ids=[], question_ids=[], count="0", order="random", time_limit_s=""
+            )
 
 
 def test_weakest_first_puts_low_scores_first(database: Database) -> None:
@@ -57,7 +65,7 @@ def test_weakest_first_puts_low_scores_first(database: Database) -> None:
                 max_chars=20_000,
             )
         practice = create_session(
-            session=session, user_id=user.id, config=SessionConfig(count=2, order="weakest")
+            session=session, user_id=user.id, options=InterviewOptions(count=2, order="weakest")
         )
         assert practice.items[0].question_id == questions[3].id
 
@@ -71,7 +79,7 @@ def test_follow_up_is_graded_against_its_key_point(database: Database) -> None:
         practice = create_session(
             session=session,
             user_id=user.id,
-            config=SessionConfig(question_ids=(question.id,), count=1),
+            options=InterviewOptions(question_ids=(question.id,), count=1),
         )
         first = practice.items[0]
         point = next(p.display for p in question.key_points if p.text.startswith("Variance is"))
@@ -96,7 +104,7 @@ def test_summary_average_and_weak_questions(database: Database) -> None:
     with database.session() as session:
         user = ensure_local_user(session=session)
         practice = create_session(
-            session=session, user_id=user.id, config=SessionConfig(count=2, order="bank")
+            session=session, user_id=user.id, options=InterviewOptions(count=2, order="bank")
         )
         good, bad = practice.items
         answer_and_grade(

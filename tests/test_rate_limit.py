@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from app.accounts.api_keys import create_api_key
 from app.accounts.users import ensure_local_user
-from app.api.keys import create_api_key
 from app.config import Settings
 from app.main import create_app
 from app.security.rate_limit import AUTH_FAILURES_PER_MINUTE, RateLimiter

@@ -17,6 +17,7 @@ from app.config import Settings
 from app.db import Database
 from app.grading.base import rating_for
 from app.models import Question, Review, ReviewLog, utcnow
+from app.practice.options import InterviewOptions
 from app.practice.reviews import (
     RetentionError,
     daily_plan,
@@ -24,7 +25,7 @@ from app.practice.reviews import (
     review_queue,
     set_desired_retention,
 )
-from app.practice.sessions import SessionConfig, add_follow_up, create_session
+from app.practice.sessions import add_follow_up, create_session
 from tests.fakes import OverlapGrader
 from tests.queue_helpers import answer_and_grade
 
@@ -81,7 +82,7 @@ def test_a_follow_up_answer_is_no_review_of_its_question(database: Database) -> 
         practice = create_session(
             session=session,
             user_id=user.id,
-            config=SessionConfig(question_ids=(question.id,), count=1),
+            options=InterviewOptions(question_ids=(question.id,), count=1),
         )
         item = practice.items[0]
         answer_and_grade(

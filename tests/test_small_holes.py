@@ -73,12 +73,15 @@ def test_every_route_with_an_id_answers_404_for_ids_out_of_range(
                     assert notice is not None and notice["data-status"] == "404", url
 
 
-def test_id_form_fields_out_of_range_are_404_or_ignored(client: TestClient) -> None:
+def test_id_form_fields_out_of_range_are_422_or_ignored(client: TestClient) -> None:
     for field in ("question_ids", "topic_ids"):
         for bad in (2**63, -5):
             response = client.post("/interviews", data={field: str(bad), "count": "1"})
-            assert response.status_code == 404, (field, bad)
-            assert f"there is no {field.split('_')[0]} {bad}" in response.text
+            # The form and the API body are one model: an id it cannot hold is invalid input.
+            assert response.status_code == 422, (field, bad)
+            notice = BeautifulSoup(response.text, "html.parser").select_one("[data-testid=error]")
+            assert notice is not None
+            assert f"There is no {field.split('_')[0]} {bad}." in notice.get_text()
     started = client.post("/interviews", data={"count": "1"}, follow_redirects=False)
     form_page = BeautifulSoup(client.get(started.headers["location"]).text, "html.parser")
     form = form_page.select_one("form[data-testid=answer-form]")

@@ -314,7 +314,8 @@ def test_another_persons_answer_or_interview_is_a_404(
     client: TestClient, database: Database
 ) -> None:
     from app.practice.grades import store_answer
-    from app.practice.sessions import SessionConfig, create_session
+    from app.practice.options import InterviewOptions
+    from app.practice.sessions import create_session
 
     with database.session() as session:
         ensure_local_user(session=session)
@@ -326,7 +327,7 @@ def test_another_persons_answer_or_interview_is_a_404(
         practice = create_session(
             session=session,
             user_id=other.id,
-            config=SessionConfig(question_ids=(question.id,), count=1),
+            options=InterviewOptions(question_ids=(question.id,), count=1),
         )
         answer = store_answer(session=session, user=other, question=question, text="theirs")
         ids = (practice.id, practice.items[0].id, answer.id)

@@ -14,10 +14,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from app.accounts.api_keys import authenticate
 from app.accounts.sign_in import COOKIE_NAME, resolve_session
 from app.accounts.users import Account
 from app.api.errors import ApiError
-from app.api.keys import authenticate
 from app.config import Settings
 from app.db import Database
 from app.security.rate_limit import ApiRateLimits, client_address

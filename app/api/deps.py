@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.api.scoring import BankQuestions
+from app.practice.scoring import BankQuestions
 
 
 async def api_questions(request: Request) -> BankQuestions:

@@ -25,7 +25,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Scope
 
 from app.grading.base import UnknownGraderError
-from app.practice.errors import AnswerTooLongError, NotFoundError, PracticeError
+from app.practice.errors import (
+    AnswerTooLongError,
+    GraderUnavailable,
+    GradingFailed,
+    InterviewFinished,
+    NotFoundError,
+    PracticeError,
+)
 from app.schemas import SHAPE_TAGS, ErrorBody, ErrorResponse
 from app.security.body_limit import BodyLimit
 
@@ -55,6 +62,19 @@ _STATUS_CODES = {
     429: "too_many_requests",
     503: "unavailable",
 }
+
+
+# The API's status and error code of each domain error; the most specific class that matches
+# wins (a subclass is listed before its base).
+DOMAIN_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
+    (AnswerTooLongError, 413, "answer_too_long"),
+    (NotFoundError, 404, "not_found"),
+    (InterviewFinished, 409, "session_finished"),
+    (PracticeError, 422, "invalid_request"),
+    (UnknownGraderError, 422, "unknown_grader"),
+    (GraderUnavailable, 503, "grader_unavailable"),
+    (GradingFailed, 503, "grading_failed"),
+)
 
 
 # FastAPI's detail for a body it could read but not decode.
@@ -169,10 +189,8 @@ def install(app: FastAPI) -> None:
     chain(StarletteHTTPException, _http_error, http_exception_handler)
     chain(RequestValidationError, _request_validation_error, request_validation_exception_handler)
     chain(ValidationError, _response_validation_error, None)
-    chain(AnswerTooLongError, _answer_too_long, None)
-    chain(NotFoundError, _not_found, None)
-    chain(PracticeError, _practice_error, None)
-    chain(UnknownGraderError, _unknown_grader, None)
+    for exc_class, _status, _code in DOMAIN_ERRORS:
+        chain(exc_class, _domain_error, None)
     chain(Exception, _internal_error, _plain_internal_error)
 
 
@@ -207,23 +225,25 @@ async def _response_validation_error(request: Request, exc: ValidationError) -> 
     return error_response(500, "internal_error", "the server produced an invalid response")
 
 
-async def _answer_too_long(_request: Request, exc: AnswerTooLongError) -> Response:
-    return error_response(413, "answer_too_long", str(exc))
-
-
-async def _not_found(_request: Request, exc: NotFoundError) -> Response:
-    return error_response(404, "not_found", str(exc))
-
-
-async def _practice_error(_request: Request, exc: PracticeError) -> Response:
-    return error_response(422, "invalid_request", str(exc))
-
-
-async def _unknown_grader(request: Request, exc: UnknownGraderError) -> Response:
-    known = request.app.state.graders.names()
-    return error_response(
-        422, "unknown_grader", f"unknown grader {exc.name!r}", {"known_graders": known}
+def domain_error(exc: Exception, known_graders: Sequence[str]) -> tuple[int, ErrorBody]:
+    """The status and error body of a domain error (see DOMAIN_ERRORS)."""
+    status, code = next(
+        ((status, code) for cls, status, code in DOMAIN_ERRORS if isinstance(exc, cls)),
+        (500, "internal_error"),
     )
+    if isinstance(exc, UnknownGraderError):
+        return status, error_body(
+            code, f"unknown grader {exc.name!r}", {"known_graders": list(known_graders)}
+        )
+    if status == 500:
+        log.error("unexpected error", exc_info=exc)
+        return status, error_body(code, "internal server error")
+    return status, error_body(code, str(exc))
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    status, body = domain_error(exc, request.app.state.graders.names())
+    return JSONResponse(ErrorResponse(error=body).model_dump(mode="json"), status_code=status)
 
 
 def _body_too_large(_scope: Scope, max_bytes: int) -> Response:

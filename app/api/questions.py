@@ -17,7 +17,7 @@ from app.material.bank import (
     get_question,
     list_questions,
 )
-from app.practice.errors import NotFoundError
+from app.practice.errors import QuestionNotFound
 from app.schemas import QuestionOut, QuestionPage, TopicList
 
 router = APIRouter(tags=["questions"])
@@ -79,5 +79,5 @@ def question(session: DbSession, user: CurrentUser, question_id: IdPath) -> Ques
     """One question you see (retired ones too) with its reference answer and key points."""
     found = get_question(session=session, user_id=user.id, question_id=question_id)
     if found is None:
-        raise NotFoundError(f"no question {question_id}")
+        raise QuestionNotFound(f"no question {question_id}")
     return question_out(QuestionView.of(found))

@@ -13,11 +13,9 @@ from app.api.sessions import IdPath
 from app.api.views import answer_out
 from app.deps import AppSettings, DbSession
 from app.practice.grading_queue import grading_status
+from app.practice.interviews import disagree
 from app.practice.progress import review_settings
 from app.practice.reviews import daily_plan, review_queue
-from app.practice.self_grades import override_answer, skip_turn
-from app.practice.sessions import get_item, get_session
-from app.practice.web_support import get_answer
 from app.schemas import AnswerOut, OverrideCreate, ReviewItemOut, ReviewQueueOut
 
 router = APIRouter(tags=["reviews"])
@@ -76,43 +74,12 @@ async def override_grade(
     statistics; the grader's grade stays in `grades`."""
 
     def work() -> AnswerOut:
-        answer = get_answer(session=session, user_id=user.id, answer_id=answer_id)
-        override_answer(
-            session=session,
-            answer=answer,
-            score=body.score,
-            verdict=body.verdict,
-            default_retention=settings.review_desired_retention,
-        )
-        return answer_out(answer, grading_status(session=session, answer=answer))
-
-    return await run_in_threadpool(work)
-
-
-@router.post(
-    "/sessions/{session_id}/items/{item_id}/skip",
-    status_code=201,
-    response_model=AnswerOut,
-    tags=["sessions"],
-    responses=documented({404: "No such session or turn."}),
-)
-async def skip_item(
-    session_id: IdPath,
-    item_id: IdPath,
-    session: DbSession,
-    user: CurrentUser,
-    settings: AppSettings,
-) -> AnswerOut:
-    """ "I don't know": the turn is answered with nothing, graded 0 by you, and its question's
-    review lapses (it comes back tomorrow)."""
-
-    def work() -> AnswerOut:
-        practice = get_session(session=session, user_id=user.id, session_id=session_id)
-        item = get_item(session=session, practice=practice, item_id=item_id)
-        answer = skip_turn(
+        answer = disagree(
             session=session,
             user_id=user.id,
-            item=item,
+            answer_id=answer_id,
+            score=body.score,
+            verdict=body.verdict,
             default_retention=settings.review_desired_retention,
         )
         return answer_out(answer, grading_status(session=session, answer=answer))

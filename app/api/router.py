@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from app.accounts.current import current_user
 from app.api import errors, questions, reviews, score, sessions, transfer
 from app.api.errors import ApiError, documented
-from app.api.scoring import BankQuestions
 from app.health import respond_health
+from app.practice.scoring import BankQuestions
 from app.schemas import HealthOut
 from app.voice import api as voice_api
 

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+import threading
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Request
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.current import CurrentUser
 from app.api.deps import ApiQuestions
-from app.api.errors import ApiError, documented
-from app.api.scoring import ScoringGate, bank_ids, parse_batch, score_answer, score_batch
+from app.api.errors import (
+    ApiError,
+    describe_validation,
+    documented,
+    domain_error,
+    error_body,
+    validation_details,
+)
+from app.api.views import grade_response
 from app.deps import AppDatabase, AppSettings, Graders
+from app.practice.scoring import Scored, bank_ids, score_answer, score_batch
 from app.schemas import (
     BATCH_EXAMPLES,
     SCORE_EXAMPLES,
     BatchResult,
     BatchScoreRequest,
     BatchScoreResponse,
+    ErrorBody,
     ScoreRequest,
     ScoreResponse,
 )
@@ -27,6 +38,43 @@ router = APIRouter(tags=["scoring"])
 
 T = TypeVar("T")
 BUSY_RETRY_AFTER_S = 1
+_ITEM = TypeAdapter[ScoreRequest](ScoreRequest)
+
+
+class ScoringGate:
+    """At most `limit` stateless gradings at once in this process; callers over it get 429.
+
+    Grading holds a worker thread for its whole length (a hung LLM for its timeout); the gate
+    keeps the rest of the server's threads for pages and the API.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def try_enter(self) -> bool:
+        """Take a slot if one is free."""
+        return self._slots.acquire(blocking=False)
+
+    def leave(self) -> None:
+        """Give the slot back."""
+        self._slots.release()
+
+
+def parse_batch(items: Sequence[Any]) -> tuple[dict[int, ScoreRequest], dict[int, ErrorBody]]:
+    """Each raw batch item validated: the requests, and errors in place of invalid ones."""
+    parsed: dict[int, ScoreRequest] = {}
+    errors: dict[int, ErrorBody] = {}
+    for index, raw in enumerate(items):
+        try:
+            parsed[index] = _ITEM.validate_python(raw)
+        except ValidationError as exc:
+            errors[index] = error_body(
+                "validation_error",
+                describe_validation(exc.errors()),
+                validation_details(exc.errors()),
+            )
+    return parsed, errors
 
 
 async def _gated(request: Request, work: Callable[[], T]) -> T:
@@ -82,9 +130,10 @@ async def score(
         # The bank is read in its own short unit of work; grading holds no connection.
         with database.session(write=False) as session:
             bank = questions.get_many(session=session, user_id=user.id, ids=bank_ids([body]))
-        return score_answer(
+        scored = score_answer(
             graders=graders, bank=bank, request=body, max_chars=settings.max_answer_chars
         )
+        return grade_response(scored.grade, question_id=scored.question_id)
 
     return await _gated(request, work)
 
@@ -127,15 +176,30 @@ async def score_many(
             bank = questions.get_many(
                 session=session, user_id=user.id, ids=bank_ids(list(parsed.values()))
             )
-        return score_batch(
-            graders=graders,
-            bank=bank,
-            count=len(body.items),
-            parsed=parsed,
-            errors=errors,
-            max_chars=settings.max_answer_chars,
+        outcomes = score_batch(
+            graders=graders, bank=bank, requests=parsed, max_chars=settings.max_answer_chars
         )
+        return [
+            _batch_result(i, outcomes.get(i), errors.get(i), graders.names())
+            for i in range(len(body.items))
+        ]
 
     results = await _gated(request, work)
     graded = sum(result.ok for result in results)
     return BatchScoreResponse(results=results, graded=graded, failed=len(results) - graded)
+
+
+def _batch_result(
+    index: int,
+    outcome: Scored | Exception | None,
+    invalid: ErrorBody | None,
+    known_graders: list[str],
+) -> BatchResult:
+    """One item's place in a batch response: its grade, or why it has none."""
+    if isinstance(outcome, Scored):
+        grade = grade_response(outcome.grade, question_id=outcome.question_id)
+        return BatchResult(index=index, ok=True, grade=grade)
+    error = invalid
+    if isinstance(outcome, Exception):
+        _status, error = domain_error(outcome, known_graders)
+    return BatchResult(index=index, ok=False, error=error)

@@ -9,23 +9,31 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.current import CurrentUser
-from app.api.errors import ApiError, documented
-from app.api.scoring import grader_for
-from app.api.views import answer_out, session_out
+from app.api.errors import documented
+from app.api.views import answer_out, session_item_out, session_out
 from app.config import Settings
 from app.deps import AppDatabase, AppSettings, DbSession, Graders, GradingEventsDep, IdPath
 from app.grading.base import UnknownGraderError
-from app.practice.grades import submit_answer
-from app.practice.grading_queue import grading_status, queue_depth, retry_grading
-from app.practice.sessions import (
-    SessionConfig,
-    create_session,
-    get_item,
-    get_session,
-    next_item,
+from app.practice.grades import get_answer
+from app.practice.grading_queue import grading_status, queue_depth
+from app.practice.interviews import (
+    answer_turn,
+    ask_follow_up,
+    queue_regrade,
+    skip_turn,
+    start_interview,
 )
-from app.practice.web_support import get_answer
-from app.schemas import AnswerCreate, AnswerOut, AnswerResult, SessionCreate, SessionOut
+from app.practice.options import InterviewOptions
+from app.practice.scoring import grader_for
+from app.practice.sessions import get_session, next_item
+from app.schemas import (
+    AnswerCreate,
+    AnswerOut,
+    AnswerResult,
+    FollowUpCreate,
+    SessionItemOut,
+    SessionOut,
+)
 
 router = APIRouter(tags=["sessions"])
 
@@ -45,24 +53,12 @@ MAX_POLL_WAIT_S = 60.0
     responses=documented({422: "Invalid body, or no active question matches."}),
 )
 async def start_session(
-    body: Annotated[SessionCreate, Body()], session: DbSession, user: CurrentUser
+    body: Annotated[InterviewOptions, Body()], session: DbSession, user: CurrentUser
 ) -> SessionOut:
     """Start a mock interview: questions from the chosen topics (default all), in an order."""
 
     def work() -> SessionOut:
-        practice = create_session(
-            session=session,
-            user_id=user.id,
-            config=SessionConfig(
-                topic_ids=tuple(body.topic_ids),
-                question_ids=tuple(body.question_ids),
-                count=body.count,
-                order=body.order,
-                time_limit_s=body.time_limit_s,
-                seed=body.seed,
-            ),
-        )
-        return session_out(practice)
+        return session_out(start_interview(session=session, user_id=user.id, options=body))
 
     return await run_in_threadpool(work)
 
@@ -150,29 +146,19 @@ async def answer_question(
         if body.grader is not None:
             grader_for(graders, body.grader)  # 503 before anything is stored if it can't be built
         with database.session() as session:
-            practice = get_session(session=session, user_id=user.id, session_id=session_id)
-            if body.item_id is not None:
-                item = get_item(session=session, practice=practice, item_id=body.item_id)
-            else:
-                upcoming = next_item(practice)
-                if upcoming is None:
-                    raise ApiError(
-                        409, "session_finished", f"session {session_id} has no open question"
-                    )
-                item = upcoming
-            submitted = submit_answer(
+            stored = answer_turn(
                 session=session,
-                user=practice.user,
-                question=item.question,
+                user_id=user.id,
+                interview_id=session_id,
+                item_id=body.item_id,
                 text=body.answer,
                 max_chars=settings.max_answer_chars,
-                item=item,
                 time_taken_ms=body.time_taken_ms,
                 grader=body.grader,
                 idempotency_key=key,
             )
             depth = queue_depth(session=session) if body.wait else 0
-            return submitted.answer.id, depth
+            return stored.id, depth
 
     answer_id, depth = await run_in_threadpool(store)
     if body.wait and depth <= settings.grading_queue_limit:
@@ -234,9 +220,70 @@ async def regrade_answer(
     """Queue an answer whose grading failed or stalled again (a graded one is left as is)."""
 
     def work() -> AnswerOut:
-        answer = get_answer(session=session, user_id=user.id, answer_id=answer_id)
-        if retry_grading(session=session, answer=answer):
-            events.forget(answer.id)
+        answer = queue_regrade(session=session, user_id=user.id, answer_id=answer_id, events=events)
+        return answer_out(answer, grading_status(session=session, answer=answer))
+
+    return await run_in_threadpool(work)
+
+
+@router.post(
+    "/sessions/{session_id}/items/{item_id}/follow-ups",
+    status_code=201,
+    response_model=SessionItemOut,
+    responses=documented(
+        {
+            404: "No such session or turn.",
+            422: "Not a key point the turn's latest graded answer missed, or a follow-up turn.",
+        }
+    ),
+)
+async def follow_up_item(
+    session_id: IdPath,
+    item_id: IdPath,
+    body: Annotated[FollowUpCreate, Body()],
+    session: DbSession,
+    user: CurrentUser,
+) -> SessionItemOut:
+    """The interviewer follows up on a key point the turn's answer missed: a new turn right
+    after it (asking again for the same point gives that turn back)."""
+
+    def work() -> SessionItemOut:
+        turn = ask_follow_up(
+            session=session,
+            user_id=user.id,
+            interview_id=session_id,
+            item_id=item_id,
+            point=body.point,
+        )
+        return session_item_out(turn)
+
+    return await run_in_threadpool(work)
+
+
+@router.post(
+    "/sessions/{session_id}/items/{item_id}/skip",
+    status_code=201,
+    response_model=AnswerOut,
+    responses=documented({404: "No such session or turn."}),
+)
+async def skip_item(
+    session_id: IdPath,
+    item_id: IdPath,
+    session: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+) -> AnswerOut:
+    """ "I don't know": the turn is answered with nothing, graded 0 by you, and its question's
+    review lapses (it comes back tomorrow)."""
+
+    def work() -> AnswerOut:
+        answer = skip_turn(
+            session=session,
+            user_id=user.id,
+            interview_id=session_id,
+            item_id=item_id,
+            default_retention=settings.review_desired_retention,
+        )
         return answer_out(answer, grading_status(session=session, answer=answer))
 
     return await run_in_threadpool(work)

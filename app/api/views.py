@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.grading.base import Grade as GradeResult
 from app.grading.references import decided_by_examples, decided_reference
 from app.material.bank import PartGroup, QuestionView
-from app.models import Answer, Grade, PracticeSession
+from app.models import Answer, Grade, PracticeSession, SessionItem
 from app.practice.grades import GradeView
 from app.practice.grading_queue import GradingStatus
 from app.practice.sessions import item_prompt, next_item, summarize
@@ -15,6 +16,7 @@ from app.schemas import (
     GradingOut,
     KeyPointOut,
     QuestionOut,
+    ScoreResponse,
     SessionItemOut,
     SessionOut,
     StoredGradeOut,
@@ -109,6 +111,20 @@ def answer_out(answer: Answer, status: GradingStatus) -> AnswerOut:
     )
 
 
+def session_item_out(item: SessionItem, score: float | None = None) -> SessionItemOut:
+    """One turn of a session."""
+    return SessionItemOut(
+        id=item.id,
+        position=item.position,
+        kind=item.kind,
+        question_id=item.question_id,
+        topic=item.question.topic.title,
+        prompt=item_prompt(item),
+        answer_ids=[a.id for a in item.answers],
+        score=score,
+    )
+
+
 def session_out(practice: PracticeSession) -> SessionOut:
     """A session with its turns, the next turn and the average so far."""
     summary = summarize(practice)
@@ -119,19 +135,36 @@ def session_out(practice: PracticeSession) -> SessionOut:
         created_at=practice.created_at,
         finished_at=practice.finished_at,
         config=dict(practice.config or {}),
-        items=[
-            SessionItemOut(
-                id=item.id,
-                position=item.position,
-                kind=item.kind,
-                question_id=item.question_id,
-                topic=item.question.topic.title,
-                prompt=item_prompt(item),
-                answer_ids=[a.id for a in item.answers],
-                score=scores.get(item.id),
-            )
-            for item in practice.items
-        ],
+        items=[session_item_out(item, scores.get(item.id)) for item in practice.items],
         next_item_id=upcoming.id if upcoming is not None else None,
         average=summary.average,
+    )
+
+
+def grade_response(grade: GradeResult, *, question_id: int | None = None) -> ScoreResponse:
+    """The API view of a grader's result."""
+    return ScoreResponse(
+        score=finite(grade.score) or 0.0,
+        verdict=grade.verdict,
+        key_points=[
+            KeyPointOut(
+                point=p.point,
+                label=p.label,
+                text=p.text,
+                status=p.status,
+                evidence=p.evidence,
+                similarity=finite(p.similarity),
+            )
+            for p in grade.key_points
+        ],
+        feedback=grade.feedback,
+        grader=grade.grader,
+        grader_version=grade.grader_version,
+        elapsed_ms=finite(grade.elapsed_ms),
+        fallback=grade.fallback,
+        fallback_reason=grade.fallback_reason,
+        usage=grade.usage,
+        reference=decided_reference(grade.details),
+        decided_by_examples=decided_by_examples(grade.details),
+        question_id=question_id,
     )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.grading.base import Grade as GradeResult
 from app.grading.key_points import label_and_text
 from app.models import GRADING_PENDING, Answer, Grade, Question, SessionItem, User
-from app.practice.errors import AnswerTooLongError, EmptyAnswerError
+from app.practice.errors import AnswerNotFound, AnswerTooLongError, EmptyAnswerError
 from app.practice.sessions import finish_if_done
 
 # Set on a session that queued an answer; the app wakes its workers once that session commits.
@@ -78,6 +78,14 @@ def _with_label(point: dict[str, Any]) -> dict[str, Any]:
         return point
     label, text = label_and_text(str(point.get("point", "")))
     return {**point, "label": label, "text": text}
+
+
+def get_answer(*, session: Session, user_id: int, answer_id: int) -> Answer:
+    """The user's answer by id; AnswerNotFound when there is none or it is someone else's."""
+    answer = session.get(Answer, answer_id, populate_existing=True)
+    if answer is None or answer.user_id != user_id:
+        raise AnswerNotFound(f"no answer {answer_id}")
+    return answer
 
 
 def check_answer_text(text: str, *, max_chars: int) -> None:

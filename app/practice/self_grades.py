@@ -86,7 +86,7 @@ def override_answer(
     return grade
 
 
-def skip_turn(
+def answer_unknown(
     *, session: Session, user_id: int, item: SessionItem, default_retention: float
 ) -> Answer:
     """ "I don't know": the turn is answered with nothing, graded 0 by the person, and the

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -13,78 +12,62 @@ from sqlalchemy.orm import Session, selectinload
 from app.grading.feedback import follow_up_question
 from app.material.bank import visible_to
 from app.models import Answer, PracticeSession, Question, SessionItem, Topic, utcnow
-from app.practice.errors import NotFoundError, PracticeError
+from app.practice.errors import InterviewNotFound, PracticeError, TurnNotFound
+from app.practice.options import InterviewOptions
 from app.practice.stats import question_averages
 
-Order = Literal["random", "weakest", "bank"]
-MAX_QUESTIONS = 50
 
-
-@dataclass(frozen=True)
-class SessionConfig:
-    """How to build a session: which topics (ids; none = all), how many, in what order."""
-
-    topic_ids: tuple[int, ...] = ()
-    question_ids: tuple[int, ...] = ()
-    count: int = 5
-    order: Order = "random"
-    time_limit_s: int | None = None
-    seed: int | None = None
-
-
-def create_session(*, session: Session, user_id: int, config: SessionConfig) -> PracticeSession:
-    """A new session of the user with questions (of banks they see) chosen by the config;
+def create_session(*, session: Session, user_id: int, options: InterviewOptions) -> PracticeSession:
+    """A new session of the user with questions (of banks they see) chosen by the options;
     PracticeError if none match."""
-    if not 1 <= config.count <= MAX_QUESTIONS:
-        raise PracticeError(f"number of questions must be between 1 and {MAX_QUESTIONS}")
-    candidates = _candidates(session=session, user_id=user_id, config=config)
+    candidates = _candidates(session=session, user_id=user_id, options=options)
     if not candidates:
         raise PracticeError("no active questions match the chosen topics")
-    chosen = _order(session=session, user_id=user_id, questions=candidates, config=config)
+    chosen = _order(session=session, user_id=user_id, questions=candidates, options=options)
     practice = PracticeSession(
         user_id=user_id,
         config={
-            "topic_ids": list(config.topic_ids),
-            "count": config.count,
-            "order": config.order,
-            "time_limit_s": config.time_limit_s,
+            "topic_ids": list(options.topic_ids),
+            "count": options.count,
+            "order": options.order,
+            "time_limit_s": options.time_limit_s,
         },
     )
     practice.items = [
         SessionItem(position=i, question=q, kind="question")
-        for i, q in enumerate(chosen[: config.count])
+        for i, q in enumerate(chosen[: options.count])
     ]
     session.add(practice)
     session.flush()
     return practice
 
 
-def _candidates(*, session: Session, user_id: int, config: SessionConfig) -> list[Question]:
+def _candidates(*, session: Session, user_id: int, options: InterviewOptions) -> list[Question]:
     query = (
         select(Question)
         .where(Question.retired.is_(False), visible_to(user_id))
         .order_by(Question.id)
     )
-    if config.question_ids:
-        query = query.where(Question.id.in_(config.question_ids))
-    if config.topic_ids:
-        query = query.where(Question.topic_id.in_(config.topic_ids))
+    if options.question_ids:
+        query = query.where(Question.id.in_(options.question_ids))
+    if options.topic_ids:
+        query = query.where(Question.topic_id.in_(options.topic_ids))
     return list(
         session.scalars(query.options(selectinload(Question.topic).selectinload(Topic.part)))
     )
 
 
 def _order(
-    *, session: Session, user_id: int, questions: list[Question], config: SessionConfig
+    *, session: Session, user_id: int, questions: list[Question], options: InterviewOptions
 ) -> list[Question]:
-    if config.question_ids:
-        rank = {qid: i for i, qid in enumerate(config.question_ids)}
+    if options.question_ids:
+        rank = {qid: i for i, qid in enumerate(options.question_ids)}
         return sorted(questions, key=lambda q: rank[q.id])
-    if config.order == "bank":
+    if options.order == "bank":
         return sorted(questions, key=lambda q: (q.topic.part.number, q.topic.number, q.position))
     shuffled = list(questions)
-    random.Random(config.seed).shuffle(shuffled)
-    if config.order == "weakest":
+    random.Random(options.seed).shuffle(shuffled)
+    if options.order == "weakest":
         averages = question_averages(session=session, user_id=user_id)
         # Never-answered questions count as weakest; ties keep the random order.
         shuffled.sort(key=lambda q: averages.get(q.id, -1.0))
@@ -93,7 +76,7 @@ def _order(
 
 def get_session(*, session: Session, user_id: int, session_id: int) -> PracticeSession:
     """The user's session by id with its turns, answers, grades and questions loaded;
-    NotFoundError when there is none or it is someone else's."""
+    InterviewNotFound when there is none or it is someone else's."""
     items = selectinload(PracticeSession.items)
     practice = session.scalar(
         select(PracticeSession)
@@ -107,16 +90,16 @@ def get_session(*, session: Session, user_id: int, session_id: int) -> PracticeS
         .execution_options(populate_existing=True)
     )
     if practice is None:
-        raise NotFoundError(f"no session {session_id}")
+        raise InterviewNotFound(f"no session {session_id}")
     return practice
 
 
 def get_item(*, session: Session, practice: PracticeSession, item_id: int) -> SessionItem:
-    """One turn of a session, or NotFoundError."""
+    """One turn of a session, or TurnNotFound."""
     for item in practice.items:
         if item.id == item_id:
             return item
-    raise NotFoundError(f"session {practice.id} has no question {item_id}")
+    raise TurnNotFound(f"session {practice.id} has no question {item_id}")
 
 
 def item_prompt(item: SessionItem) -> str:

@@ -8,11 +8,10 @@ from fastapi.responses import HTMLResponse
 from app.accounts.current import CurrentUser
 from app.deps import AppSettings, DbSession, IdPath
 from app.material.bank import QuestionView, get_question
-from app.practice.errors import NotFoundError
+from app.practice.errors import QuestionNotFound
 from app.practice.progress import review_settings
 from app.practice.reviews import question_card
-from app.practice.stats import question_attempts
-from app.practice.web_support import practised_questions
+from app.practice.stats import practised_questions, question_attempts
 from app.voice.service import deliveries_for
 from app.web.charts import score_chart
 from app.web.render import HtmlErrorRoute, render
@@ -38,7 +37,7 @@ def question_history(
     """Every attempt at one question: a score chart and the answers side by side."""
     question = get_question(session=session, user_id=user.id, question_id=question_id)
     if question is None:
-        raise NotFoundError(f"no question {question_id}")
+        raise QuestionNotFound(f"no question {question_id}")
     attempts = question_attempts(session=session, user_id=user.id, question_id=question_id)
     chart = score_chart([(a.created_at, a.score) for a in attempts])
     deliveries = deliveries_for(session=session, answer_ids=[a.answer_id for a in attempts])

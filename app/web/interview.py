@@ -16,30 +16,28 @@ from app.deps import AppSettings, DbSession, GradingEventsDep, IdPath
 from app.grading.feedback import follow_up_question
 from app.models import Answer, PracticeSession, SessionItem
 from app.practice.errors import NotFoundError, PracticeError
-from app.practice.grades import GradeView, submit_answer
-from app.practice.grading_queue import GradingStatus, grading_status, retry_grading
-from app.practice.self_grades import VERDICTS, machine_grade
-from app.practice.sessions import (
-    MAX_QUESTIONS,
-    add_follow_up,
-    create_session,
-    get_item,
-    get_session,
-    item_prompt,
-    next_item,
-    summarize,
+from app.practice.grades import GradeView
+from app.practice.grading_queue import GradingStatus, grading_status
+from app.practice.interviews import (
+    answer_turn,
+    ask_follow_up,
+    follow_up_points,
+    get_turn,
+    queue_regrade,
+    start_interview,
+    turn_of_answer,
 )
+from app.practice.options import MAX_QUESTIONS, options_from_form
+from app.practice.self_grades import VERDICTS, machine_grade
+from app.practice.sessions import get_session, item_prompt, next_item, summarize
 from app.practice.stats import SELF_GRADER, attempt_of
-from app.practice.web_support import get_answer
-from app.voice.service import attach_recordings, delivery_for_answer
+from app.voice.service import delivery_for_answer
 from app.web.highlight import highlight_evidence
 from app.web.render import HtmlErrorRoute, error_status, is_htmx, render
-from app.web.start_form import parse_start_form
 
 router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
 
 MAX_TIME_TAKEN_MS = 24 * 3600 * 1000
-FOLLOW_UP_CHOICES = 3
 # How long the page after a submit waits for the grade before showing the polling card;
 # the wait holds no thread and no connection.
 GRADE_WAIT_S = 3.0
@@ -51,13 +49,18 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def item_url(item: SessionItem) -> str:
+def turn_url(interview_id: int, item_id: int) -> str:
     """Where a turn of an interview is answered."""
-    return f"/interviews/{item.session_id}/items/{item.id}"
+    return f"/interviews/{interview_id}/items/{item_id}"
 
 
-@router.post("/interviews")
-def start_interview(
+def item_url(item: SessionItem) -> str:
+    """Where this turn is answered."""
+    return turn_url(item.session_id, item.id)
+
+
+@router.post("/interviews", name="start_interview")
+def start(
     request: Request,
     session: DbSession,
     user: CurrentUser,
@@ -68,14 +71,14 @@ def start_interview(
     time_limit_s: Annotated[str, Form()] = "",
 ) -> Response:
     """Start a mock interview from the home page's form, then go to its first question."""
-    config = parse_start_form(
+    options = options_from_form(
         topic_ids=topic_ids or [],
         question_ids=question_ids or [],
         count=count,
         order=order,
         time_limit_s=time_limit_s,
     )
-    practice = create_session(session=session, user_id=user.id, config=config)
+    practice = start_interview(session=session, user_id=user.id, options=options)
     return RedirectResponse(item_url(practice.items[0]), status_code=303)
 
 
@@ -148,8 +151,7 @@ def _answer_context(
         ),
         followed_up=followed,
         follow_up_prompt=follow_up_question,
-        can_follow_up=item.kind == "question",
-        follow_up_limit=FOLLOW_UP_CHOICES,
+        follow_up_points=follow_up_points(item),
     )
     return context
 
@@ -188,13 +190,6 @@ def _turn_page(
     )
 
 
-def _load_turn(
-    session: Session, user_id: int, session_id: int, item_id: int
-) -> tuple[PracticeSession, SessionItem]:
-    practice = get_session(session=session, user_id=user_id, session_id=session_id)
-    return practice, get_item(session=session, practice=practice, item_id=item_id)
-
-
 @router.get("/interviews/{session_id}/items/{item_id}", response_class=HTMLResponse)
 async def show_turn(
     request: Request,
@@ -215,7 +210,9 @@ async def show_turn(
         await events.wait(wait_for, GRADE_WAIT_S)
 
     def page() -> HTMLResponse:
-        practice, item = _load_turn(session, user.id, session_id, item_id)
+        practice, item = get_turn(
+            session=session, user_id=user.id, interview_id=session_id, item_id=item_id
+        )
         answer = item.answers[-1] if item.answers else None
         if retry or answer is None:
             context = _answer_context(practice, item, answer=answer, show_form=True)
@@ -240,8 +237,12 @@ def _graded_url(item: SessionItem, answer: Answer) -> str:
     return f"{item_url(item)}?wait_for={answer.id}"
 
 
-@router.post("/interviews/{session_id}/items/{item_id}/answers", response_class=HTMLResponse)
-def answer_turn(
+@router.post(
+    "/interviews/{session_id}/items/{item_id}/answers",
+    response_class=HTMLResponse,
+    name="answer_turn",
+)
+def answer(
     request: Request,
     session_id: IdPath,
     item_id: IdPath,
@@ -254,17 +255,17 @@ def answer_turn(
     recording_id: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     """Store the answer and queue it for grading, then go to the turn's page for the grade."""
-    practice, item = _load_turn(session, user.id, session_id, item_id)
     try:
-        submitted = submit_answer(
+        stored = answer_turn(
             session=session,
-            user=practice.user,
-            question=item.question,
-            item=item,
+            user_id=user.id,
+            interview_id=session_id,
+            item_id=item_id,
             text=answer,
             max_chars=settings.max_answer_chars,
             time_taken_ms=_time_taken(shown_at) if shown_at else None,
             idempotency_key=f"form:{idempotency_key}" if idempotency_key else None,
+            recording_ids=recording_id or [],
         )
     except PracticeError as exc:
         if isinstance(exc, NotFoundError):
@@ -273,15 +274,21 @@ def answer_turn(
         message = (
             f"Too long to grade: {exc}. Shorten it and submit again." if status == 413 else str(exc)
         )
+        practice, item = get_turn(
+            session=session, user_id=user.id, interview_id=session_id, item_id=item_id
+        )
         context = _answer_context(
             practice, item, answer=None, show_form=True, text=answer, error=message
         )
         return _turn_page(request, practice, item, context, status_code=status)
-    stored = submitted.answer
-    attach_recordings(session=session, answer=stored, recording_ids=recording_id or [])
-    turn = stored.session_item or item
     # 303: the browser (and htmx) fetch the turn with GET, which waits for the grade after
     # this request's transaction has committed and handed the answer to a worker.
+    # A repeated key brings back the first answer, whose turn may be another one.
+    turn = stored.session_item
+    if turn is None:
+        _practice, turn = get_turn(
+            session=session, user_id=user.id, interview_id=session_id, item_id=item_id
+        )
     return RedirectResponse(_graded_url(turn, stored), status_code=303)
 
 
@@ -290,23 +297,10 @@ def answers_of_turn(
     session_id: IdPath, item_id: IdPath, session: DbSession, user: CurrentUser
 ) -> Response:
     """The form's own URL opened later (a bookmark, a reload after an error): go to the turn."""
-    _practice, item = _load_turn(session, user.id, session_id, item_id)
-    return RedirectResponse(item_url(item), status_code=303)
-
-
-def _answer_turn(
-    session: Session, user_id: int, answer_id: int
-) -> tuple[Answer, PracticeSession, SessionItem]:
-    answer = get_answer(session=session, user_id=user_id, answer_id=answer_id)
-    if answer.session_item_id is None:
-        raise NotFoundError(f"answer {answer_id} was not given in an interview")
-    item_id = answer.session_item_id
-    practice = get_session(
-        session=session,
-        user_id=user_id,
-        session_id=answer.session_item.session_id,  # type: ignore[union-attr]
+    _practice, item = get_turn(
+        session=session, user_id=user.id, interview_id=session_id, item_id=item_id
     )
-    return answer, practice, get_item(session=session, practice=practice, item_id=item_id)
+    return RedirectResponse(item_url(item), status_code=303)
 
 
 @router.get("/answers/{answer_id}/grade", response_class=HTMLResponse)
@@ -314,7 +308,7 @@ def poll_grade(
     request: Request, answer_id: IdPath, session: DbSession, user: CurrentUser
 ) -> Response:
     """The answer's grade card once graded (htmx polls this), else the grading card again."""
-    answer, practice, item = _answer_turn(session, user.id, answer_id)
+    answer, practice, item = turn_of_answer(session=session, user_id=user.id, answer_id=answer_id)
     if not is_htmx(request):
         return RedirectResponse(item_url(item), status_code=303)
     context = _graded_context(session, practice, item, answer)
@@ -326,9 +320,8 @@ def retry_answer_grading(
     answer_id: IdPath, session: DbSession, events: GradingEventsDep, user: CurrentUser
 ) -> Response:
     """Queue a saved answer for grading again after its grading failed or stalled."""
-    answer, _practice, item = _answer_turn(session, user.id, answer_id)
-    if retry_grading(session=session, answer=answer):
-        events.forget(answer.id)
+    answer, _practice, item = turn_of_answer(session=session, user_id=user.id, answer_id=answer_id)
+    queue_regrade(session=session, user_id=user.id, answer_id=answer.id, events=events)
     return RedirectResponse(_graded_url(item, answer), status_code=303)
 
 
@@ -341,16 +334,9 @@ def follow_up(
     point: Annotated[str, Form()],
 ) -> Response:
     """The interviewer follows up on a key point the answer missed, as the next turn."""
-    practice, item = _load_turn(session, user.id, session_id, item_id)
-    grade = next((a.grades[-1] for a in reversed(item.answers) if a.grades), None)
-    missed = GradeView.of(grade).missed if grade else []
-    if point not in [p.get("point") for p in missed]:
-        raise PracticeError("You can only ask a follow-up on a key point the answer missed.")
-    prompt = follow_up_question(point)
-    existing = next(
-        (i for i in practice.items if i.parent_item_id == item.id and i.prompt == prompt), None
+    new = ask_follow_up(
+        session=session, user_id=user.id, interview_id=session_id, item_id=item_id, point=point
     )
-    new = existing or add_follow_up(session=session, practice=practice, item=item, point=point)
     return RedirectResponse(item_url(new), status_code=303)
 
 

@@ -16,7 +16,7 @@ from app.material.importer import ImportReport, import_parsed_notes, retire_sour
 from app.material.notes import NotesError
 from app.material.parser import SUPPORTED_SUFFIXES, parse_notes
 from app.practice.errors import AnswerTooLongError
-from app.practice.sessions import MAX_QUESTIONS
+from app.practice.options import MAX_QUESTIONS
 from app.web.render import HtmlErrorRoute, error_status, render
 
 router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)

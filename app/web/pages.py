@@ -10,9 +10,9 @@ from app.accounts.current import CurrentUser
 from app.config import Settings
 from app.deps import AppSettings, DbSession
 from app.material.bank import bank_outline, by_source
+from app.practice.options import MAX_QUESTIONS
 from app.practice.progress import review_settings
 from app.practice.reviews import daily_plan, review_queue
-from app.practice.sessions import MAX_QUESTIONS
 from app.practice.stats import topic_averages
 from app.security.body_limit import BodyLimit
 from app.security.csrf import require_csrf_token
@@ -21,7 +21,6 @@ from app.web import history, interview, material, review, theme
 from app.web.material import MAX_UPLOAD_BYTES
 from app.web.render import HtmlErrorRoute, error_page, render
 from app.web.review import MAX_IMPORT_BYTES
-from app.web.start_form import ORDERS
 
 # Every web route, and every one included below, wants the CSRF token on a state change.
 router = APIRouter(
@@ -33,6 +32,8 @@ router = APIRouter(
 # Room for the multipart boundaries and the other fields around an uploaded file.
 MULTIPART_SLACK = 64 * 1024
 
+# The orders the home page offers (the API also takes "bank"), with their labels.
+ORDERS: dict[str, str] = {"random": "Random", "weakest": "Weakest first"}
 TIME_LIMITS = [
     (None, "No time limit"),
     (60, "1 minute"),

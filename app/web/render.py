@@ -11,7 +11,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from app.material.notes import NotesError
-from app.practice.errors import AnswerTooLongError, NotFoundError, PracticeError
+from app.practice.errors import (
+    AnswerTooLongError,
+    InterviewFinished,
+    NotFoundError,
+    PracticeError,
+)
 from app.security.csrf import CsrfError
 from app.web.templating import templates
 
@@ -34,18 +39,29 @@ def render(
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+# The pages' status of each domain error a person can cause; the first class that matches
+# wins (a subclass is listed before its base), anything else is 422.
+DOMAIN_STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (NotFoundError, 404),
+    (AnswerTooLongError, 413),
+    (InterviewFinished, 409),
+)
+
+
 def error_status(exc: Exception) -> int:
     """The HTTP status of an error a person can cause."""
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, AnswerTooLongError):
-        return 413
-    return 422
+    return next((status for cls, status in DOMAIN_STATUSES if isinstance(exc, cls)), 422)
 
 
 def error_page(request: Request, *, status_code: int, message: str) -> HTMLResponse:
     """A page (or, for htmx, a fragment) that says what went wrong."""
-    titles = {403: "Refused", 404: "Not found", 413: "Too long", 422: "Cannot do that"}
+    titles = {
+        403: "Refused",
+        404: "Not found",
+        409: "Already done",
+        413: "Too long",
+        422: "Cannot do that",
+    }
     context = {
         "status_code": status_code,
         "title": titles.get(status_code, "Error"),

@@ -11,17 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.accounts.current import CurrentUser
 from app.deps import AppSettings, DbSession, IdPath
-from app.practice.errors import AnswerTooLongError, PracticeError
+from app.practice.errors import AnswerTooLongError
+from app.practice.interviews import disagree, skip_turn, start_review
 from app.practice.progress import build_progress, review_settings
-from app.practice.reviews import MAX_RETENTION, MIN_RETENTION, daily_plan, set_desired_retention
-from app.practice.self_grades import override_answer, skip_turn
-from app.practice.sessions import (
-    MAX_QUESTIONS,
-    SessionConfig,
-    create_session,
-    get_item,
-    get_session,
-)
+from app.practice.reviews import MAX_RETENTION, MIN_RETENTION, set_desired_retention
 from app.practice.transfer import (
     ImportReport,
     TransferError,
@@ -31,8 +24,8 @@ from app.practice.transfer import (
     export_history,
     import_history,
 )
-from app.practice.web_support import get_answer
 from app.web.charts import score_chart
+from app.web.interview import turn_url
 from app.web.render import HtmlErrorRoute, render
 
 router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
@@ -40,34 +33,16 @@ router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
 MAX_IMPORT_BYTES = 50 * 2**20
 
 
-def _turn_url(session_id: int, item_id: int) -> str:
-    return f"/interviews/{session_id}/items/{item_id}"
-
-
-@router.post("/reviews/start")
-def start_review(
+@router.post("/reviews/start", name="start_review")
+def start_review_interview(
     session: DbSession,
     user: CurrentUser,
     settings: AppSettings,
     kind: Annotated[Literal["due", "new"], Form()] = "due",
 ) -> Response:
     """Start an interview of today's due questions (most overdue first), or of new ones."""
-    prefs = review_settings(session=session, user_id=user.id, settings=settings)
-    plan = daily_plan(session=session, user_id=user.id, **prefs.limits())
-    ids = ([item.question_id for item in plan.due] if kind == "due" else plan.new_question_ids)[
-        :MAX_QUESTIONS
-    ]
-    if not ids:
-        raise PracticeError(
-            "Nothing is due for review today." if kind == "due" else "No new questions today."
-        )
-    practice = create_session(
-        session=session,
-        user_id=user.id,
-        config=SessionConfig(question_ids=tuple(ids), count=len(ids), order="bank"),
-    )
-    practice.config = {**practice.config, "review": kind}
-    return RedirectResponse(_turn_url(practice.id, practice.items[0].id), status_code=303)
+    practice = start_review(session=session, user_id=user.id, settings=settings, kind=kind)
+    return RedirectResponse(turn_url(practice.id, practice.items[0].id), status_code=303)
 
 
 @router.post("/interviews/{session_id}/items/{item_id}/skip")
@@ -79,19 +54,18 @@ def skip_question(
     settings: AppSettings,
 ) -> Response:
     """ "I don't know": record a lapse and show the reference answer."""
-    practice = get_session(session=session, user_id=user.id, session_id=session_id)
-    item = get_item(session=session, practice=practice, item_id=item_id)
     skip_turn(
         session=session,
         user_id=user.id,
-        item=item,
+        interview_id=session_id,
+        item_id=item_id,
         default_retention=settings.review_desired_retention,
     )
-    return RedirectResponse(_turn_url(session_id, item_id), status_code=303)
+    return RedirectResponse(turn_url(session_id, item_id), status_code=303)
 
 
-@router.post("/answers/{answer_id}/override")
-def disagree(
+@router.post("/answers/{answer_id}/override", name="disagree")
+def override(
     answer_id: IdPath,
     session: DbSession,
     user: CurrentUser,
@@ -100,22 +74,22 @@ def disagree(
     verdict: Annotated[str, Form()] = "",
 ) -> Response:
     """ "I disagree": the person's own score and verdict replace the grader's."""
-    answer = get_answer(session=session, user_id=user.id, answer_id=answer_id)
     try:
-        value = float(score)
+        value: float | None = float(score)
     except ValueError:
-        raise PracticeError("Give your score as a number from 0 to 100.") from None
-    override_answer(
+        value = None  # the service says what is wrong, once it has found the answer
+    answer = disagree(
         session=session,
-        answer=answer,
+        user_id=user.id,
+        answer_id=answer_id,
         score=value,
-        verdict=verdict or None,
+        verdict=verdict,
         default_retention=settings.review_desired_retention,
     )
     item = answer.session_item
     if item is None:
         return RedirectResponse(f"/questions/{answer.question_id}/history", status_code=303)
-    return RedirectResponse(_turn_url(item.session_id, item.id), status_code=303)
+    return RedirectResponse(turn_url(item.session_id, item.id), status_code=303)
 
 
 @router.get("/progress", response_class=HTMLResponse)
