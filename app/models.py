@@ -221,7 +221,7 @@ class ExampleAnswer(Base):
     question: Mapped[Question] = relationship(back_populates="example_answers")
 
 
-class PracticeSession(Base):
+class Interview(Base):
     """A mock interview: an ordered list of questions (and follow-ups) for one user."""
 
     __tablename__ = "practice_session"
@@ -233,19 +233,22 @@ class PracticeSession(Base):
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     user: Mapped[User] = relationship()
-    items: Mapped[list[SessionItem]] = relationship(
-        back_populates="session", order_by="SessionItem.position", cascade="all, delete-orphan"
+    items: Mapped[list[InterviewItem]] = relationship(
+        back_populates="interview", order_by="InterviewItem.position", cascade="all, delete-orphan"
     )
 
 
-class SessionItem(Base):
-    """One turn of a session: a bank question, or a follow-up on a missed key point."""
+class InterviewItem(Base):
+    """One turn of an interview: a bank question, or a follow-up on a missed key point."""
 
     __tablename__ = "session_item"
     __table_args__ = (UniqueConstraint("session_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("practice_session.id", ondelete="CASCADE"))
+    # Column names kept from when interviews were called practice sessions.
+    interview_id: Mapped[int] = mapped_column(
+        "session_id", ForeignKey("practice_session.id", ondelete="CASCADE")
+    )
     position: Mapped[int]
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="question")
@@ -255,10 +258,10 @@ class SessionItem(Base):
     parent_item_id: Mapped[int | None] = mapped_column(ForeignKey("session_item.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    session: Mapped[PracticeSession] = relationship(back_populates="items")
+    interview: Mapped[Interview] = relationship(back_populates="items")
     question: Mapped[Question] = relationship()
     answers: Mapped[list[Answer]] = relationship(
-        back_populates="session_item", order_by="Answer.created_at"
+        back_populates="item", order_by="Answer.created_at"
     )
 
 
@@ -272,8 +275,9 @@ class Answer(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
     question_version: Mapped[int]
-    session_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("session_item.id", ondelete="SET NULL"), index=True
+    # The interview turn it answers, if any (the column keeps its first name).
+    item_id: Mapped[int | None] = mapped_column(
+        "session_item_id", ForeignKey("session_item.id", ondelete="SET NULL"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -291,13 +295,13 @@ class Answer(Base):
     grading_error: Mapped[str | None] = mapped_column(Text)
 
     question: Mapped[Question] = relationship()
-    session_item: Mapped[SessionItem | None] = relationship(back_populates="answers")
-    grades: Mapped[list[Grade]] = relationship(
-        back_populates="answer", order_by="Grade.created_at", cascade="all, delete-orphan"
+    item: Mapped[InterviewItem | None] = relationship(back_populates="answers")
+    grades: Mapped[list[StoredGrade]] = relationship(
+        back_populates="answer", order_by="StoredGrade.created_at", cascade="all, delete-orphan"
     )
 
 
-class Grade(Base):
+class StoredGrade(Base):
     """A grader's judgement of an answer; an answer may be graded several times."""
 
     __tablename__ = "grade"

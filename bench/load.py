@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.db import Database  # noqa: E402
-from app.models import Answer, Grade  # noqa: E402
+from app.models import Answer, StoredGrade  # noqa: E402
 
 MARK = "benchmark-"
 KEY = re.compile(r'name="idempotency_key" value="([0-9a-f]+)"')
@@ -291,7 +291,7 @@ def audit(url: str, acked: set[str], drain_s: float) -> dict[str, Any]:
         grade_counts = Counter(
             dict(
                 session.execute(
-                    select(Grade.answer_id, func.count()).group_by(Grade.answer_id)
+                    select(StoredGrade.answer_id, func.count()).group_by(StoredGrade.answer_id)
                 ).all()
             )
         )

@@ -7,14 +7,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.grading.base import Grader, GradingError
-from app.models import Answer, Grade
+from app.models import Answer, StoredGrade
 from app.practice.grades import submit_answer
 from app.practice.grading_queue import claim_job, complete_job, fail_job
 
 
 def answer_and_grade(
     *, session: Session, grader: Grader, **answer: Any
-) -> tuple[Answer, Grade | None]:
+) -> tuple[Answer, StoredGrade | None]:
     """Submit an answer, claim it from the queue, grade it and store the outcome."""
     stored = submit_answer(session=session, **answer).answer
     job = claim_job(session=session, lease_s=30, max_attempts=1)

@@ -26,7 +26,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import (
     Answer,
-    PracticeSession,
+    Interview,
     Question,
     Recording,
     SignInSession,
@@ -77,7 +77,7 @@ def _walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
 def _routes(app: FastAPI) -> list[tuple[str, str]]:
     """Every (method, path) the app answers, however deeply its routers are nested."""
     found = list(_walk(list(app.routes)))
-    assert ("GET", "/interviews/{session_id}/summary") in found  # the walk does reach them
+    assert ("GET", "/interviews/{interview_id}/summary") in found  # the walk does reach them
     return found
 
 
@@ -165,7 +165,7 @@ def _data_of(database: Database, user_id: int, settings: Settings) -> dict[str, 
     from app.material.importer import import_notes_text
     from app.practice.grades import submit_answer
     from app.practice.options import InterviewOptions
-    from app.practice.sessions import create_session
+    from app.practice.turns import create_interview
 
     with database.session() as session:
         import_notes_text(session=session, text=PRIVATE_NOTES, name="alice.txt", user_id=user_id)
@@ -182,10 +182,10 @@ def _data_of(database: Database, user_id: int, settings: Settings) -> dict[str, 
             select(Question).join(SourceFile).where(SourceFile.name == "alice.txt")
         )
         assert private is not None
-        practice = create_session(
+        interview = create_interview(
             session=session, user_id=user_id, options=InterviewOptions(question_ids=(private.id,))
         )
-        item = practice.items[0]
+        item = interview.items[0]
         user = session.get(User, user_id)
         assert user is not None
         answer = submit_answer(
@@ -213,7 +213,8 @@ def _data_of(database: Database, user_id: int, settings: Settings) -> dict[str, 
         session.add(recording)
         session.flush()
         return {
-            "session_id": practice.id,
+            "session_id": interview.id,
+            "interview_id": interview.id,
             "item_id": item.id,
             "answer_id": answer.id,
             "question_id": private.id,
@@ -500,8 +501,8 @@ def test_api_keys_act_as_their_user(settings: Settings) -> None:
         )
         assert made.status_code == 201
         with database.session() as session:
-            practice = session.get(PracticeSession, made.json()["id"])
-            assert practice is not None and practice.user_id == bob
+            interview = session.get(Interview, made.json()["id"])
+            assert interview is not None and interview.user_id == bob
         as_alice = client.get(
             f"/api/v1/sessions/{made.json()['id']}",
             headers={"Authorization": f"Bearer {alice_key}"},
@@ -573,7 +574,7 @@ def test_user_cli_creates_claims_lists_sets_passwords_and_deletes(
     database = app.state.database
     with database.session() as session:
         assert [u.name for u in session.scalars(select(User))] == ["alice"]
-        assert session.scalars(select(PracticeSession)).all() == []
+        assert session.scalars(select(Interview)).all() == []
         # The first account claimed the local user: it owns the shipped, published bank.
         day1 = session.scalar(select(SourceFile).where(SourceFile.name == "day1.txt"))
         alice = session.scalar(select(User).where(User.name == "alice"))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from app.models import PracticeSession
+from app.models import Interview
 from tests.browser_support import serve
 from tests.fakes import FAKE_GRADERS
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, MATERIAL
@@ -58,7 +58,7 @@ def _interviews(settings: Settings) -> int:
     database = Database.from_url(settings.resolved_database_url)
     try:
         with database.session() as session:
-            return session.scalar(select(func.count()).select_from(PracticeSession)) or 0
+            return session.scalar(select(func.count()).select_from(Interview)) or 0
     finally:
         database.dispose()
 

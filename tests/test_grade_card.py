@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.grading.base import CORRECT_FROM, PARTIAL_FROM, score_band, verdict_for
 from app.grading.key_points import label_and_text
-from app.models import Grade, Question
+from app.models import Question, StoredGrade
 from app.practice.grades import GradeView
 from tests.test_web_interview import one, page_of, reference_of, submit
 
@@ -116,7 +116,7 @@ def test_meter_band_and_verdict_use_one_scale(client: TestClient) -> None:
 
 def test_a_grade_stored_before_labels_shows_them(client: TestClient) -> None:
     point = "Self-Attention: Each token weighs every other token to build its representation."
-    stored = Grade(
+    stored = StoredGrade(
         id=1,
         answer_id=1,
         score=50.0,

@@ -12,7 +12,7 @@ from app.accounts.users import ensure_local_user
 from app.config import Settings
 from app.db import Database
 from app.grading.graders import GraderPool
-from app.models import Answer, Grade, Question, utcnow
+from app.models import Answer, Question, StoredGrade, utcnow
 from app.practice.grades import submit_answer
 from app.practice.grading_queue import (
     LEASE_EXPIRED,
@@ -69,7 +69,7 @@ def test_a_worker_grades_queued_answers_oldest_first(
         answer = _answer(database, answer_id)
         assert answer.grading_state == "done" and answer.grading_attempts == 1
     with database.session() as session:
-        assert session.scalar(select(func.count()).select_from(Grade)) == 2
+        assert session.scalar(select(func.count()).select_from(StoredGrade)) == 2
         assert queue_depth(session=session) == 0
 
 
@@ -119,7 +119,9 @@ def test_a_crashed_workers_job_is_claimed_again_after_its_lease(
             session=session, job=stalled, result=grader.grade(stalled.question, stalled.text)
         )
     with database.session() as session:
-        grades = session.scalars(select(Grade).where(Grade.answer_id == answer_id)).all()
+        grades = session.scalars(
+            select(StoredGrade).where(StoredGrade.answer_id == answer_id)
+        ).all()
         assert len(grades) == 1
 
 
@@ -162,7 +164,9 @@ def test_concurrent_workers_grade_every_answer_exactly_once(
         thread.join(60)
     with database.session() as session:
         per_answer = dict(
-            session.execute(select(Grade.answer_id, func.count()).group_by(Grade.answer_id)).all()
+            session.execute(
+                select(StoredGrade.answer_id, func.count()).group_by(StoredGrade.answer_id)
+            ).all()
         )
     assert per_answer == dict.fromkeys(ids, 1)
 

@@ -8,9 +8,9 @@ from app.db import Database
 from app.models import Answer, Question, Topic
 from app.practice.errors import AnswerTooLongError, InvalidOptions, PracticeError
 from app.practice.options import InterviewOptions, options_from_form
-from app.practice.sessions import (
+from app.practice.turns import (
     add_follow_up,
-    create_session,
+    create_interview,
     next_item,
     summarize,
 )
@@ -23,23 +23,23 @@ def test_session_picks_count_questions_from_chosen_topics(database: Database) ->
         user = ensure_local_user(session=session)
         topic = session.scalar(select(Topic).where(Topic.title == "Embeddings"))
         assert topic is not None
-        practice = create_session(
+        interview = create_interview(
             session=session,
             user_id=user.id,
             options=InterviewOptions(topic_ids=(topic.id,), count=3),
         )
-        assert [item.question.topic.title for item in practice.items] == ["Embeddings"]
-        practice = create_session(
+        assert [item.question.topic.title for item in interview.items] == ["Embeddings"]
+        interview = create_interview(
             session=session, user_id=user.id, options=InterviewOptions(count=4)
         )
-        assert len({item.question_id for item in practice.items}) == 4
+        assert len({item.question_id for item in interview.items}) == 4
 
 
 def test_no_matching_questions_and_bad_counts_are_errors(database: Database) -> None:
     with database.session() as session:
         user = ensure_local_user(session=session)
         with pytest.raises(PracticeError, match="no active questions"):
-            create_session(
+            create_interview(
                 session=session, user_id=user.id, options=InterviewOptions(topic_ids=(999,))
             )
         with pytest.raises(InvalidOptions, match="between 1 and"):
@@ -64,10 +64,10 @@ def test_weakest_first_puts_low_scores_first(database: Database) -> None:
                 grader=grader,
                 max_chars=20_000,
             )
-        practice = create_session(
+        interview = create_interview(
             session=session, user_id=user.id, options=InterviewOptions(count=2, order="weakest")
         )
-        assert practice.items[0].question_id == questions[3].id
+        assert interview.items[0].question_id == questions[3].id
 
 
 def test_follow_up_is_graded_against_its_key_point(database: Database) -> None:
@@ -76,16 +76,16 @@ def test_follow_up_is_graded_against_its_key_point(database: Database) -> None:
         user = ensure_local_user(session=session)
         question = session.scalar(select(Question).where(Question.text.like("%bias-variance%")))
         assert question is not None
-        practice = create_session(
+        interview = create_interview(
             session=session,
             user_id=user.id,
             options=InterviewOptions(question_ids=(question.id,), count=1),
         )
-        first = practice.items[0]
+        first = interview.items[0]
         point = next(p.display for p in question.key_points if p.text.startswith("Variance is"))
-        follow_up = add_follow_up(session=session, practice=practice, item=first, point=point)
-        assert next_item(practice) is first
-        assert [item.kind for item in practice.items] == ["question", "follow_up"]
+        follow_up = add_follow_up(session=session, interview=interview, item=first, point=point)
+        assert next_item(interview) is first
+        assert [item.kind for item in interview.items] == ["question", "follow_up"]
         _answer, grade = answer_and_grade(
             session=session,
             user=user,
@@ -103,10 +103,10 @@ def test_summary_average_and_weak_questions(database: Database) -> None:
     grader = OverlapGrader()
     with database.session() as session:
         user = ensure_local_user(session=session)
-        practice = create_session(
+        interview = create_interview(
             session=session, user_id=user.id, options=InterviewOptions(count=2, order="bank")
         )
-        good, bad = practice.items
+        good, bad = interview.items
         answer_and_grade(
             session=session,
             user=user,
@@ -126,7 +126,7 @@ def test_summary_average_and_weak_questions(database: Database) -> None:
             grader=grader,
             max_chars=20_000,
         )
-        summary = summarize(practice)
+        summary = summarize(interview)
     assert [row.time_taken_ms for row in summary.rows] == [42_000, None]
     assert summary.rows[0].score is not None and summary.rows[0].score > 90
     assert summary.weak_question_ids == [bad.question_id]

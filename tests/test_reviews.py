@@ -25,7 +25,7 @@ from app.practice.reviews import (
     review_queue,
     set_desired_retention,
 )
-from app.practice.sessions import add_follow_up, create_session
+from app.practice.turns import add_follow_up, create_interview
 from tests.fakes import OverlapGrader
 from tests.queue_helpers import answer_and_grade
 
@@ -79,12 +79,12 @@ def test_a_follow_up_answer_is_no_review_of_its_question(database: Database) -> 
     with database.session() as session:
         user = ensure_local_user(session=session)
         question = _questions(session, 1)[0]
-        practice = create_session(
+        interview = create_interview(
             session=session,
             user_id=user.id,
             options=InterviewOptions(question_ids=(question.id,), count=1),
         )
-        item = practice.items[0]
+        item = interview.items[0]
         answer_and_grade(
             session=session,
             user=user,
@@ -95,7 +95,7 @@ def test_a_follow_up_answer_is_no_review_of_its_question(database: Database) -> 
             max_chars=20_000,
         )
         follow = add_follow_up(
-            session=session, practice=practice, item=item, point=question.key_points[0].display
+            session=session, interview=interview, item=item, point=question.key_points[0].display
         )
         answer_and_grade(
             session=session,

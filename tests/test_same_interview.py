@@ -22,13 +22,13 @@ from app.models import (
     GRADING_PENDING,
     Answer,
     ExampleAnswer,
-    Grade,
+    Interview,
+    InterviewItem,
     KeyPoint,
-    PracticeSession,
     Question,
     Review,
     ReviewLog,
-    SessionItem,
+    StoredGrade,
 )
 from tests.conftest import pinned_settings
 from tests.fakes import FAKE_GRADERS
@@ -205,14 +205,14 @@ def _take_over_api(
 def _stored(database: Database) -> dict[str, Any]:
     """What the database holds of the interview, without ids, times and durations."""
     with database.session(write=False) as session:
-        (interview,) = session.scalars(select(PracticeSession)).all()
-        items = list(session.scalars(select(SessionItem).order_by(SessionItem.position)))
+        (interview,) = session.scalars(select(Interview)).all()
+        items = list(session.scalars(select(InterviewItem).order_by(InterviewItem.position)))
         position = {item.id: item.position for item in items}
         text: dict[int, str] = {
             qid: qtext for qid, qtext in session.execute(select(Question.id, Question.text))
         }
         grades: dict[int, list[tuple[Any, ...]]] = {}
-        for grade in session.scalars(select(Grade).order_by(Grade.id)):
+        for grade in session.scalars(select(StoredGrade).order_by(StoredGrade.id)):
             details = {k: v for k, v in grade.details.items() if k != "overrides"}
             grades.setdefault(grade.answer_id, []).append(
                 (
@@ -241,7 +241,7 @@ def _stored(database: Database) -> dict[str, Any]:
             ],
             "answers": [
                 (
-                    position.get(a.session_item_id) if a.session_item_id else None,
+                    position.get(a.item_id) if a.item_id else None,
                     text[a.question_id],
                     a.text,
                     a.question_version,

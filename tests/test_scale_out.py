@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import Database
-from app.models import Answer, Grade
+from app.models import Answer, StoredGrade
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,7 +124,7 @@ def test_two_servers_and_a_worker_grade_each_answer_exactly_once(
         with database.session(write=False) as session:
             grades = dict(
                 session.execute(
-                    select(Grade.answer_id, func.count()).group_by(Grade.answer_id)
+                    select(StoredGrade.answer_id, func.count()).group_by(StoredGrade.answer_id)
                 ).all()
             )
             attempts = set(session.scalars(select(Answer.grading_attempts)).all())

@@ -49,7 +49,7 @@ def test_every_route_with_an_id_answers_404_for_ids_out_of_range(
     paths = {path for _, path, _ in routes}
     # The pages and the API both: interviews, turns, answers, questions, recordings, sessions.
     assert {
-        "/interviews/{session_id}/items/{item_id}",
+        "/interviews/{interview_id}/items/{item_id}",
         "/answers/{answer_id}/grade",
         "/questions/{question_id}/history",
         "/recordings/{recording_id}/audio",

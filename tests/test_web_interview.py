@@ -19,8 +19,7 @@ from app.grading.base import Grade, GradingQuestion
 from app.grading.feedback import follow_up_question
 from app.grading.key_points import label_and_text
 from app.main import create_app
-from app.models import Answer, Question, utcnow
-from app.models import Grade as GradeRow
+from app.models import Answer, Question, StoredGrade, utcnow
 from tests.fakes import FAKE_GRADERS, OverlapGrader
 from tests.html import one, page_of
 from tests.web_client import PageClient
@@ -478,7 +477,7 @@ def test_a_stalled_grading_stops_polling_and_offers_a_retry(
     with app.state.database.session() as session:
         (answer,) = session.scalars(select(Answer)).all()
         # As a worker killed mid-grade leaves it: running, lease run out, no grade.
-        session.execute(delete(GradeRow))
+        session.execute(delete(StoredGrade))
         answer.grading_state = "running"
         answer.grading_attempts = 1
         answer.grading_lease_until = utcnow() - timedelta(seconds=5)

@@ -19,11 +19,11 @@ from app.main import create_app
 from app.material.importer import import_notes_text
 from app.models import (
     ExampleAnswer,
-    Grade,
+    InterviewItem,
     Question,
     Review,
     ReviewLog,
-    SessionItem,
+    StoredGrade,
     User,
     utcnow,
 )
@@ -76,7 +76,7 @@ def test_home_shows_due_and_new_and_review_now_starts_most_overdue_first(
     first = page_of(client.get(response.headers["location"]).text)
     assert questions[5].text in first.get_text()
     with database.session() as session:
-        items = session.scalars(select(SessionItem).order_by(SessionItem.position)).all()
+        items = session.scalars(select(InterviewItem).order_by(InterviewItem.position)).all()
         assert [i.question_id for i in items] == [questions[5].id, questions[3].id]
 
 
@@ -315,7 +315,7 @@ def test_another_persons_answer_or_interview_is_a_404(
 ) -> None:
     from app.practice.grades import store_answer
     from app.practice.options import InterviewOptions
-    from app.practice.sessions import create_session
+    from app.practice.turns import create_interview
 
     with database.session() as session:
         ensure_local_user(session=session)
@@ -324,17 +324,17 @@ def test_another_persons_answer_or_interview_is_a_404(
         session.flush()
         question = session.scalars(select(Question)).first()
         assert question is not None
-        practice = create_session(
+        interview = create_interview(
             session=session,
             user_id=other.id,
             options=InterviewOptions(question_ids=(question.id,), count=1),
         )
         answer = store_answer(session=session, user=other, question=question, text="theirs")
-        ids = (practice.id, practice.items[0].id, answer.id)
+        ids = (interview.id, interview.items[0].id, answer.id)
     assert client.post(f"/answers/{ids[2]}/override", data={"score": "90"}).status_code == 404
     assert client.post(f"/interviews/{ids[0]}/items/{ids[1]}/skip").status_code == 404
     with database.session() as session:
         # (The grading worker may have graded their answer meanwhile: that review is theirs.)
         mine = select(ReviewLog).where(ReviewLog.source != "grade")
         assert session.scalars(mine).all() == []
-        assert session.scalars(select(Grade).where(Grade.grader == "self")).all() == []
+        assert session.scalars(select(StoredGrade).where(StoredGrade.grader == "self")).all() == []

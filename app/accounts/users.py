@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Answer, PracticeSession, Review, SignInSession, SourceFile, User, utcnow
+from app.models import Answer, Interview, Review, SignInSession, SourceFile, User, utcnow
 
 # The user every single-user instance had before accounts; the first account may claim it.
 LOCAL_USER = "me"
@@ -160,7 +160,7 @@ def delete_user(*, session: Session, name: str) -> None:
     session.execute(update(SourceFile).where(SourceFile.user_id == user.id).values(user_id=heir.id))
     session.execute(delete(Review).where(Review.user_id == user.id))
     session.execute(delete(Answer).where(Answer.user_id == user.id))
-    session.execute(delete(PracticeSession).where(PracticeSession.user_id == user.id))
+    session.execute(delete(Interview).where(Interview.user_id == user.id))
     session.delete(user)
     session.flush()
 

@@ -25,7 +25,7 @@ from app.practice.interviews import (
 )
 from app.practice.options import InterviewOptions
 from app.practice.scoring import grader_for
-from app.practice.sessions import get_session, next_item
+from app.practice.turns import get_interview, next_item
 from app.schemas import (
     AnswerCreate,
     AnswerOut,
@@ -70,7 +70,7 @@ async def start_session(
 )
 def read_session(session_id: IdPath, session: DbSession, user: CurrentUser) -> SessionOut:
     """A session: its questions, their latest scores, and the next question to answer."""
-    return session_out(get_session(session=session, user_id=user.id, session_id=session_id))
+    return session_out(get_interview(session=session, user_id=user.id, interview_id=session_id))
 
 
 def _sync_wait_s(settings: Settings) -> float:
@@ -81,15 +81,15 @@ def _sync_wait_s(settings: Settings) -> float:
 def _answer_result(session: Session, user_id: int, answer_id: int) -> AnswerResult:
     answer = get_answer(session=session, user_id=user_id, answer_id=answer_id)
     status = grading_status(session=session, answer=answer)
-    practice = answer.session_item.session if answer.session_item is not None else None
-    upcoming = next_item(practice) if practice is not None else None
+    interview = answer.item.interview if answer.item is not None else None
+    upcoming = next_item(interview) if interview is not None else None
     view = answer_out(answer, status)
     return AnswerResult(
         answer=view,
         grade=view.grade,
         grading=view.grading,
         next_item_id=upcoming.id if upcoming is not None else None,
-        session_finished=practice is not None and practice.finished_at is not None,
+        session_finished=interview is not None and interview.finished_at is not None,
     )
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.grading.base import Grade as GradeResult
+from app.grading.base import Grade
 from app.grading.references import decided_by_examples, decided_reference
 from app.material.bank import PartGroup, QuestionView
-from app.models import Answer, Grade, PracticeSession, SessionItem
+from app.models import Answer, Interview, InterviewItem, StoredGrade
 from app.practice.grades import GradeView
 from app.practice.grading_queue import GradingStatus
-from app.practice.sessions import item_prompt, next_item, summarize
+from app.practice.turns import item_prompt, next_item, summarize
 from app.schemas import (
     AnswerOut,
     GradingOut,
@@ -47,7 +47,7 @@ def question_out(view: QuestionView) -> QuestionOut:
     return QuestionOut.model_validate(view.to_dict())
 
 
-def stored_grade(grade: Grade) -> StoredGradeOut:
+def stored_grade(grade: StoredGrade) -> StoredGradeOut:
     """A grade stored for an answer."""
     view = GradeView.of(grade)
     return StoredGradeOut(
@@ -94,13 +94,13 @@ def grading_out(answer: Answer, status: GradingStatus) -> GradingOut:
 def answer_out(answer: Answer, status: GradingStatus) -> AnswerOut:
     """A stored answer with its grades and grading state."""
     grades = [stored_grade(g) for g in answer.grades]
-    item = answer.session_item
+    item = answer.item
     return AnswerOut(
         id=answer.id,
         question_id=answer.question_id,
         question_version=answer.question_version,
-        session_id=item.session_id if item is not None else None,
-        item_id=answer.session_item_id,
+        session_id=item.interview_id if item is not None else None,
+        item_id=answer.item_id,
         text=answer.text,
         created_at=answer.created_at,
         time_taken_ms=answer.time_taken_ms,
@@ -111,7 +111,7 @@ def answer_out(answer: Answer, status: GradingStatus) -> AnswerOut:
     )
 
 
-def session_item_out(item: SessionItem, score: float | None = None) -> SessionItemOut:
+def session_item_out(item: InterviewItem, score: float | None = None) -> SessionItemOut:
     """One turn of a session."""
     return SessionItemOut(
         id=item.id,
@@ -125,23 +125,23 @@ def session_item_out(item: SessionItem, score: float | None = None) -> SessionIt
     )
 
 
-def session_out(practice: PracticeSession) -> SessionOut:
+def session_out(interview: Interview) -> SessionOut:
     """A session with its turns, the next turn and the average so far."""
-    summary = summarize(practice)
+    summary = summarize(interview)
     scores = {row.item_id: row.score for row in summary.rows}
-    upcoming = next_item(practice)
+    upcoming = next_item(interview)
     return SessionOut(
-        id=practice.id,
-        created_at=practice.created_at,
-        finished_at=practice.finished_at,
-        config=dict(practice.config or {}),
-        items=[session_item_out(item, scores.get(item.id)) for item in practice.items],
+        id=interview.id,
+        created_at=interview.created_at,
+        finished_at=interview.finished_at,
+        config=dict(interview.config or {}),
+        items=[session_item_out(item, scores.get(item.id)) for item in interview.items],
         next_item_id=upcoming.id if upcoming is not None else None,
         average=summary.average,
     )
 
 
-def grade_response(grade: GradeResult, *, question_id: int | None = None) -> ScoreResponse:
+def grade_response(grade: Grade, *, question_id: int | None = None) -> ScoreResponse:
     """The API view of a grader's result."""
     return ScoreResponse(
         score=finite(grade.score) or 0.0,

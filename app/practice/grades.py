@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.grading.base import Grade as GradeResult
+from app.grading.base import Grade
 from app.grading.key_points import label_and_text
-from app.models import GRADING_PENDING, Answer, Grade, Question, SessionItem, User
+from app.models import GRADING_PENDING, Answer, InterviewItem, Question, StoredGrade, User
 from app.practice.errors import AnswerNotFound, AnswerTooLongError, EmptyAnswerError
-from app.practice.sessions import finish_if_done
+from app.practice.turns import finish_if_done
 
 # Set on a session that queued an answer; the app wakes its workers once that session commits.
 ENQUEUED = "grading_enqueued"
@@ -42,7 +42,7 @@ class GradeView:
     details: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, grade: Grade) -> GradeView:
+    def of(cls, grade: StoredGrade) -> GradeView:
         """The view of a stored Grade row."""
         details = dict(grade.details or {})
         return cls(
@@ -102,7 +102,7 @@ def store_answer(
     user: User,
     question: Question,
     text: str,
-    item: SessionItem | None = None,
+    item: InterviewItem | None = None,
     time_taken_ms: int | None = None,
     grader: str | None = None,
     idempotency_key: str | None = None,
@@ -112,7 +112,7 @@ def store_answer(
         user_id=user.id,
         question=question,
         question_version=question.version,
-        session_item=item,
+        item=item,
         text=text,
         time_taken_ms=time_taken_ms,
         grader=grader,
@@ -124,7 +124,7 @@ def store_answer(
     return answer
 
 
-def store_grade(*, session: Session, answer: Answer, result: GradeResult) -> Grade:
+def store_grade(*, session: Session, answer: Answer, result: Grade) -> StoredGrade:
     """Store a grader's result for an answer."""
     details = dict(result.details)
     details["key_points"] = [
@@ -140,7 +140,7 @@ def store_grade(*, session: Session, answer: Answer, result: GradeResult) -> Gra
     ]
     if result.fallback_reason:
         details["fallback_reason"] = result.fallback_reason
-    grade = Grade(
+    grade = StoredGrade(
         answer=answer,
         score=float(result.score),
         verdict=result.verdict,
@@ -186,7 +186,7 @@ def submit_answer(
     question: Question,
     text: str,
     max_chars: int,
-    item: SessionItem | None = None,
+    item: InterviewItem | None = None,
     time_taken_ms: int | None = None,
     grader: str | None = None,
     idempotency_key: str | None = None,
@@ -223,6 +223,6 @@ def submit_answer(
             raise
         return Submission(first, repeated=True)
     if item is not None:
-        finish_if_done(session=session, practice=item.session)
+        finish_if_done(session=session, interview=item.interview)
     session.info[ENQUEUED] = True
     return Submission(answer)

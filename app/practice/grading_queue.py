@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from app.grading.base import Grade as GradeResult
-from app.grading.base import GradingQuestion
+from app.grading.base import Grade, GradingQuestion
 from app.material.bank import grading_question_for_turn
 from app.models import (
     GRADING_DONE,
@@ -23,8 +22,8 @@ from app.models import (
     GRADING_PENDING,
     GRADING_RUNNING,
     Answer,
+    InterviewItem,
     Question,
-    SessionItem,
     User,
     utcnow,
 )
@@ -108,22 +107,22 @@ def claim_jobs(
     items = {
         item.id: item
         for item in session.scalars(
-            select(SessionItem)
-            .where(SessionItem.id.in_([a.session_item_id for a in answers if a.session_item_id]))
-            .options(selectinload(SessionItem.question).options(*with_points))
+            select(InterviewItem)
+            .where(InterviewItem.id.in_([a.item_id for a in answers if a.item_id]))
+            .options(selectinload(InterviewItem.question).options(*with_points))
         )
     }
     questions = {
         question.id: question
         for question in session.scalars(
             select(Question)
-            .where(Question.id.in_([a.question_id for a in answers if not a.session_item_id]))
+            .where(Question.id.in_([a.question_id for a in answers if not a.item_id]))
             .options(*with_points)
         )
     }
     jobs = []
     for answer in answers:
-        item = items.get(answer.session_item_id) if answer.session_item_id else None
+        item = items.get(answer.item_id) if answer.item_id else None
         question = item.question if item is not None else questions[answer.question_id]
         target = grading_question_for_turn(
             question,
@@ -167,7 +166,7 @@ def complete_job(
     *,
     session: Session,
     job: GradingJob,
-    result: GradeResult,
+    result: Grade,
     default_retention: float = DEFAULT_RETENTION,
 ) -> bool:
     """Store the grade of a claimed job and review its question; False if the claim was lost.
@@ -203,7 +202,7 @@ def complete_job(
 
 def counts_as_review(answer: Answer) -> bool:
     """True for an answer to the question itself; a follow-up's answer is its own turn."""
-    return answer.session_item is None or answer.session_item.kind != "follow_up"
+    return answer.item is None or answer.item.kind != "follow_up"
 
 
 def fail_job(*, session: Session, job: GradingJob, error: str, max_attempts: int) -> str | None:

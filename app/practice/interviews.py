@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.grading.feedback import follow_up_question
 from app.grading.key_points import is_filler
-from app.models import Answer, PracticeSession, SessionItem
+from app.models import Answer, Interview, InterviewItem
 from app.practice.errors import (
     AnswerNotFound,
     FollowUpNotAllowed,
@@ -28,7 +28,7 @@ from app.practice.options import MAX_QUESTIONS, InterviewOptions
 from app.practice.progress import review_settings
 from app.practice.reviews import daily_plan
 from app.practice.self_grades import answer_unknown, machine_grade, override_answer
-from app.practice.sessions import add_follow_up, create_session, get_item, get_session, next_item
+from app.practice.turns import add_follow_up, create_interview, get_interview, get_item, next_item
 from app.practice.workers import GradingEvents
 from app.voice.service import attach_recordings
 
@@ -37,16 +37,14 @@ ReviewKind = Literal["due", "new"]
 FOLLOW_UP_CHOICES = 3
 
 
-def start_interview(
-    *, session: Session, user_id: int, options: InterviewOptions
-) -> PracticeSession:
+def start_interview(*, session: Session, user_id: int, options: InterviewOptions) -> Interview:
     """A new interview of the person's, its questions chosen by the options."""
-    return create_session(session=session, user_id=user_id, options=options)
+    return create_interview(session=session, user_id=user_id, options=options)
 
 
 def start_review(
     *, session: Session, user_id: int, settings: Settings, kind: ReviewKind
-) -> PracticeSession:
+) -> Interview:
     """An interview of today's due questions (most overdue first), or of today's new ones."""
     prefs = review_settings(session=session, user_id=user_id, settings=settings)
     plan = daily_plan(session=session, user_id=user_id, **prefs.limits())
@@ -57,17 +55,17 @@ def start_review(
         )
     ids = ids[:MAX_QUESTIONS]
     options = InterviewOptions(question_ids=tuple(ids), count=len(ids), order="bank")
-    practice = create_session(session=session, user_id=user_id, options=options)
-    practice.config = {**practice.config, "review": kind}
-    return practice
+    interview = create_interview(session=session, user_id=user_id, options=options)
+    interview.config = {**interview.config, "review": kind}
+    return interview
 
 
 def get_turn(
     *, session: Session, user_id: int, interview_id: int, item_id: int
-) -> tuple[PracticeSession, SessionItem]:
+) -> tuple[Interview, InterviewItem]:
     """The person's interview and one of its turns."""
-    practice = get_session(session=session, user_id=user_id, session_id=interview_id)
-    return practice, get_item(session=session, practice=practice, item_id=item_id)
+    interview = get_interview(session=session, user_id=user_id, interview_id=interview_id)
+    return interview, get_item(session=session, interview=interview, item_id=item_id)
 
 
 def answer_turn(
@@ -88,17 +86,17 @@ def answer_turn(
     A key sent before returns the answer stored then and stores nothing. InterviewFinished
     when no turn is named and every turn is answered.
     """
-    practice = get_session(session=session, user_id=user_id, session_id=interview_id)
+    interview = get_interview(session=session, user_id=user_id, interview_id=interview_id)
     if item_id is not None:
-        item = get_item(session=session, practice=practice, item_id=item_id)
+        item = get_item(session=session, interview=interview, item_id=item_id)
     else:
-        upcoming = next_item(practice)
+        upcoming = next_item(interview)
         if upcoming is None:
             raise InterviewFinished(f"session {interview_id} has no open question")
         item = upcoming
     submitted = submit_answer(
         session=session,
-        user=practice.user,
+        user=interview.user,
         question=item.question,
         item=item,
         text=text,
@@ -113,19 +111,19 @@ def answer_turn(
 
 def turn_of_answer(
     *, session: Session, user_id: int, answer_id: int
-) -> tuple[Answer, PracticeSession, SessionItem]:
+) -> tuple[Answer, Interview, InterviewItem]:
     """The person's answer with the interview and turn it was given in; AnswerNotFound for an
     answer given outside an interview."""
     answer = get_answer(session=session, user_id=user_id, answer_id=answer_id)
-    if answer.session_item is None:
+    if answer.item is None:
         raise AnswerNotFound(f"answer {answer_id} was not given in an interview")
-    practice, item = get_turn(
+    interview, item = get_turn(
         session=session,
         user_id=user_id,
-        interview_id=answer.session_item.session_id,
-        item_id=answer.session_item.id,
+        interview_id=answer.item.interview_id,
+        item_id=answer.item.id,
     )
-    return answer, practice, item
+    return answer, interview, item
 
 
 def queue_regrade(
@@ -139,7 +137,7 @@ def queue_regrade(
     return answer
 
 
-def follow_up_points(item: SessionItem) -> list[str]:
+def follow_up_points(item: InterviewItem) -> list[str]:
     """The key points the interviewer can follow up on after a turn: on a question (not a
     follow-up), the first few its latest graded answer missed, leaving out filler."""
     if item.kind != "question":
@@ -151,10 +149,10 @@ def follow_up_points(item: SessionItem) -> list[str]:
 
 def ask_follow_up(
     *, session: Session, user_id: int, interview_id: int, item_id: int, point: str
-) -> SessionItem:
+) -> InterviewItem:
     """The interviewer follows up on a key point the turn's answer missed, as the next turn;
     asking again for the same point gives the turn asked already."""
-    practice, item = get_turn(
+    interview, item = get_turn(
         session=session, user_id=user_id, interview_id=interview_id, item_id=item_id
     )
     if item.kind != "question":
@@ -163,9 +161,9 @@ def ask_follow_up(
         raise FollowUpNotAllowed("You can only ask a follow-up on a key point the answer missed.")
     prompt = follow_up_question(point)
     existing = next(
-        (i for i in practice.items if i.parent_item_id == item.id and i.prompt == prompt), None
+        (i for i in interview.items if i.parent_item_id == item.id and i.prompt == prompt), None
     )
-    return existing or add_follow_up(session=session, practice=practice, item=item, point=point)
+    return existing or add_follow_up(session=session, interview=interview, item=item, point=point)
 
 
 def skip_turn(

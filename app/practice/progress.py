@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.config import Settings
 from app.material.bank import bank_outline
-from app.models import Answer, Grade, Question, Review, utcnow
+from app.models import Answer, Question, Review, StoredGrade, utcnow
 from app.practice.reviews import (
     MASTERED_STABILITY_DAYS,
     QueueItem,
@@ -237,7 +237,7 @@ def _overrides(*, session: Session, user_id: int) -> tuple[list[Override], int]:
         select(Answer)
         .where(
             Answer.user_id == user_id,
-            Answer.id.in_(select(Grade.answer_id).where(Grade.grader == SELF_GRADER)),
+            Answer.id.in_(select(StoredGrade.answer_id).where(StoredGrade.grader == SELF_GRADER)),
         )
         .order_by(Answer.created_at.desc(), Answer.id.desc())
         .options(selectinload(Answer.grades), selectinload(Answer.question))
@@ -274,9 +274,9 @@ def _agreement(*, session: Session, user_id: int, overrides: list[Override]) -> 
     """
     graded: dict[str, int] = defaultdict(int)
     rows = session.execute(
-        select(Grade.grader, Grade.answer_id)
-        .join(Answer, Answer.id == Grade.answer_id)
-        .where(Answer.user_id == user_id, Grade.grader != SELF_GRADER)
+        select(StoredGrade.grader, StoredGrade.answer_id)
+        .join(Answer, Answer.id == StoredGrade.answer_id)
+        .where(Answer.user_id == user_id, StoredGrade.grader != SELF_GRADER)
         .distinct()
     )
     for grader, _answer_id in rows:

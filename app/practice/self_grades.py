@@ -12,13 +12,13 @@ from typing import cast
 from sqlalchemy.orm import Session
 
 from app.grading.base import Verdict, verdict_for
-from app.models import GRADING_DONE, Answer, Grade, SessionItem
+from app.models import GRADING_DONE, Answer, InterviewItem, StoredGrade
 from app.practice.errors import PracticeError
 from app.practice.examples import override_grade
 from app.practice.grading_queue import counts_as_review
 from app.practice.reviews import change_review_rating, desired_retention, record_review
-from app.practice.sessions import finish_if_done
 from app.practice.stats import SELF_GRADER
+from app.practice.turns import finish_if_done
 
 VERDICTS: tuple[Verdict, ...] = ("correct", "partially_correct", "incorrect")
 SELF_GRADER_VERSION = "1"
@@ -27,7 +27,7 @@ SKIPPED_FEEDBACK = (
 )
 
 
-def machine_grade(answer: Answer) -> Grade | None:
+def machine_grade(answer: Answer) -> StoredGrade | None:
     """The latest grade a grader (not the person) gave the answer."""
     return next((g for g in reversed(answer.grades) if g.grader != SELF_GRADER), None)
 
@@ -39,7 +39,7 @@ def override_answer(
     score: float,
     verdict: str | None = None,
     default_retention: float,
-) -> Grade:
+) -> StoredGrade:
     """Store the person's own score and verdict for a graded answer; it replaces the grader's
     in statistics and the schedule, and becomes a graded example for the grader."""
     machine = machine_grade(answer)
@@ -51,7 +51,7 @@ def override_answer(
         verdict = verdict_for(score)
     if verdict not in VERDICTS:
         raise PracticeError(f"The verdict must be one of: {', '.join(VERDICTS)}.")
-    grade = Grade(
+    grade = StoredGrade(
         answer=answer,
         score=float(score),
         verdict=cast(Verdict, verdict),
@@ -87,7 +87,7 @@ def override_answer(
 
 
 def answer_unknown(
-    *, session: Session, user_id: int, item: SessionItem, default_retention: float
+    *, session: Session, user_id: int, item: InterviewItem, default_retention: float
 ) -> Answer:
     """ "I don't know": the turn is answered with nothing, graded 0 by the person, and the
     question's card lapses so it comes back soon."""
@@ -95,13 +95,13 @@ def answer_unknown(
         user_id=user_id,
         question_id=item.question_id,
         question_version=item.question.version,
-        session_item=item,
+        item=item,
         text="",
         grading_state=GRADING_DONE,
     )
     session.add(answer)
     session.flush()
-    grade = Grade(
+    grade = StoredGrade(
         answer=answer,
         score=0.0,
         verdict="incorrect",
@@ -126,5 +126,5 @@ def answer_unknown(
             ),
         )
     session.refresh(item, ["answers"])
-    finish_if_done(session=session, practice=item.session)
+    finish_if_done(session=session, interview=item.interview)
     return answer

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Answer, Grade, Question, SessionItem
+from app.models import Answer, InterviewItem, Question, StoredGrade
 
 RECENT_ATTEMPTS = 5
 # The grader name of a grade the person gave themselves ("I disagree", "I don't know").
@@ -17,23 +17,25 @@ SELF_GRADER = "self"
 
 def question_answer(user_id: int) -> ColumnElement[bool]:
     """Answers of `user_id` to a question itself: a follow-up's answer is its own turn."""
-    follow_ups = select(SessionItem.id).where(SessionItem.kind == "follow_up")
+    follow_ups = select(InterviewItem.id).where(InterviewItem.kind == "follow_up")
     return (Answer.user_id == user_id) & or_(
-        Answer.session_item_id.is_(None), Answer.session_item_id.not_in(follow_ups)
+        Answer.item_id.is_(None), Answer.item_id.not_in(follow_ups)
     )
 
 
 def _latest_grades(user_id: int) -> Select[int, int, int, float, datetime]:
     """(answer id, question id, topic id, score, created) of each answer's latest grade."""
     latest = (
-        select(Grade.answer_id, func.max(Grade.id).label("grade_id"))
-        .group_by(Grade.answer_id)
+        select(StoredGrade.answer_id, func.max(StoredGrade.id).label("grade_id"))
+        .group_by(StoredGrade.answer_id)
         .subquery()
     )
     return (
-        select(Answer.id, Answer.question_id, Question.topic_id, Grade.score, Answer.created_at)
+        select(
+            Answer.id, Answer.question_id, Question.topic_id, StoredGrade.score, Answer.created_at
+        )
         .join(latest, latest.c.answer_id == Answer.id)
-        .join(Grade, Grade.id == latest.c.grade_id)
+        .join(StoredGrade, StoredGrade.id == latest.c.grade_id)
         .join(Question, Question.id == Answer.question_id)
         .where(question_answer(user_id))
         .order_by(Answer.created_at.desc(), Answer.id.desc())
@@ -115,19 +117,17 @@ def question_attempts(*, session: Session, user_id: int, question_id: int) -> li
         select(Answer)
         .where(Answer.user_id == user_id, Answer.question_id == question_id)
         .order_by(Answer.created_at, Answer.id)
-        .options(selectinload(Answer.grades), selectinload(Answer.session_item))
+        .options(selectinload(Answer.grades), selectinload(Answer.item))
     ).all()
-    own = [a for a in answers if a.session_item is None or a.session_item.kind != "follow_up"]
+    own = [a for a in answers if a.item is None or a.item.kind != "follow_up"]
     nested: dict[int, list[FollowUpAnswer]] = {}
     for answer in answers:
-        item = answer.session_item
+        item = answer.item
         if item is None or item.kind != "follow_up":
             continue
         # The follow-up hangs under the last attempt of its parent turn given before it.
         parents = [
-            a
-            for a in own
-            if a.session_item_id == item.parent_item_id and a.created_at <= answer.created_at
+            a for a in own if a.item_id == item.parent_item_id and a.created_at <= answer.created_at
         ]
         if not parents:
             continue

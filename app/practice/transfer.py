@@ -28,14 +28,14 @@ from app.models import (
     GRADING_DONE,
     Answer,
     ExampleAnswer,
-    Grade,
-    PracticeSession,
+    Interview,
+    InterviewItem,
     Question,
     Review,
     ReviewLog,
     ReviewPreference,
-    SessionItem,
     SourceFile,
+    StoredGrade,
     Topic,
     utcnow,
 )
@@ -82,7 +82,7 @@ def _question_entry(question: Question) -> dict[str, Any]:
     }
 
 
-def _grade_entry(grade: Grade) -> dict[str, Any]:
+def _grade_entry(grade: StoredGrade) -> dict[str, Any]:
     return {
         "score": grade.score,
         "verdict": grade.verdict,
@@ -114,10 +114,10 @@ def export_history(*, session: Session, user_id: int) -> dict[str, Any]:
         .options(selectinload(Answer.grades))
     ).all()
     practices = session.scalars(
-        select(PracticeSession)
-        .where(PracticeSession.user_id == user_id)
-        .order_by(PracticeSession.created_at, PracticeSession.id)
-        .options(selectinload(PracticeSession.items))
+        select(Interview)
+        .where(Interview.user_id == user_id)
+        .order_by(Interview.created_at, Interview.id)
+        .options(selectinload(Interview.items))
     ).all()
     logs = session.scalars(
         select(ReviewLog)
@@ -149,9 +149,9 @@ def export_history(*, session: Session, user_id: int) -> dict[str, Any]:
     question_ref = {q.id: n for n, q in enumerate(ordered, start=1)}
     session_ref = {p.id: n for n, p in enumerate(practices, start=1)}
     item_ref: dict[int, tuple[int, int]] = {}
-    for practice in practices:
-        for item in practice.items:
-            item_ref[item.id] = (session_ref[practice.id], item.position)
+    for interview in practices:
+        for item in interview.items:
+            item_ref[item.id] = (session_ref[interview.id], item.position)
     answer_ref = {a.id: n for n, a in enumerate(answers, start=1)}
     preference = session.get(ReviewPreference, user_id)
     return {
@@ -187,12 +187,8 @@ def export_history(*, session: Session, user_id: int) -> dict[str, Any]:
                 "ref": answer_ref[a.id],
                 "question": question_ref[a.question_id],
                 "question_version": a.question_version,
-                "session": item_ref[a.session_item_id][0]
-                if a.session_item_id in item_ref
-                else None,
-                "item_position": item_ref[a.session_item_id][1]
-                if a.session_item_id in item_ref
-                else None,
+                "session": item_ref[a.item_id][0] if a.item_id in item_ref else None,
+                "item_position": item_ref[a.item_id][1] if a.item_id in item_ref else None,
                 "text": a.text,
                 "created_at": _iso(a.created_at),
                 "time_taken_ms": a.time_taken_ms,
@@ -273,7 +269,7 @@ def export_csv(*, session: Session, user_id: int) -> str:
         .order_by(Answer.created_at, Answer.id)
         .options(
             selectinload(Answer.grades),
-            selectinload(Answer.session_item),
+            selectinload(Answer.item),
             selectinload(Answer.question).selectinload(Question.topic).selectinload(Topic.part),
             selectinload(Answer.question).selectinload(Question.source_file),
         )
@@ -284,7 +280,7 @@ def export_csv(*, session: Session, user_id: int) -> str:
     for answer in answers:
         grade = answer.grades[-1] if answer.grades else None
         machine = next((g for g in reversed(answer.grades) if g.grader != SELF_GRADER), None)
-        item = answer.session_item
+        item = answer.item
         question = answer.question
         writer.writerow(
             (
@@ -436,15 +432,15 @@ def _import(
         _require(int(ref) in questions, f"unknown question ref {ref!r}")
         return questions[int(ref)]
 
-    items: dict[tuple[int, int], SessionItem] = {}
+    items: dict[tuple[int, int], InterviewItem] = {}
     sessions = 0
     # A session already here (imported before) is reused, not copied again.
     here = {
         p.created_at: p
         for p in session.scalars(
-            select(PracticeSession)
-            .where(PracticeSession.user_id == user_id)
-            .options(selectinload(PracticeSession.items))
+            select(Interview)
+            .where(Interview.user_id == user_id)
+            .options(selectinload(Interview.items))
         )
     }
     for entry in document.get("sessions") or []:
@@ -453,25 +449,25 @@ def _import(
             for item in known.items:
                 items[(int(entry["ref"]), item.position)] = item
             continue
-        practice = PracticeSession(
+        interview = Interview(
             user_id=user_id,
             created_at=_at(entry["created_at"]),
             finished_at=_at(entry.get("finished_at")),
             config=dict(entry.get("config") or {}),
         )
-        session.add(practice)
+        session.add(interview)
         session.flush()
         sessions += 1
-        by_position: dict[int, SessionItem] = {}
+        by_position: dict[int, InterviewItem] = {}
         for raw in sorted(entry.get("items") or [], key=lambda i: int(i["position"])):
-            item = SessionItem(
-                session_id=practice.id,
+            item = InterviewItem(
+                interview_id=interview.id,
                 position=int(raw["position"]),
                 question_id=question_id(raw["question"]),
                 kind=str(raw.get("kind") or "question"),
                 prompt=raw.get("prompt"),
                 focus_point=raw.get("focus_point"),
-                created_at=_at(raw.get("created_at")) or practice.created_at,
+                created_at=_at(raw.get("created_at")) or interview.created_at,
             )
             session.add(item)
             by_position[item.position] = item
@@ -498,7 +494,7 @@ def _import(
         if (qid, created_at, entry["text"]) in existing:
             skipped += 1
             continue
-        turn: SessionItem | None = None
+        turn: InterviewItem | None = None
         if entry.get("session") is not None:
             turn = items.get((int(entry["session"]), int(entry["item_position"])))
             _require(turn is not None, "an answer names a turn the export does not have")
@@ -507,7 +503,7 @@ def _import(
             user_id=user_id,
             question_id=qid,
             question_version=int(entry.get("question_version") or 1),
-            session_item=turn,
+            item=turn,
             text=str(entry["text"]),
             created_at=created_at,
             time_taken_ms=entry.get("time_taken_ms"),
@@ -517,7 +513,7 @@ def _import(
             grading_error=entry.get("grading_error"),
         )
         answer.grades = [
-            Grade(
+            StoredGrade(
                 score=float(g["score"]),
                 verdict=str(g["verdict"]),
                 feedback=str(g.get("feedback") or ""),

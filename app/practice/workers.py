@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
-from app.grading.base import Grade as GradeResult
+from app.grading.base import Grade
 from app.grading.graders import GraderPool
 from app.models import GRADING_DONE, GRADING_PENDING, Heartbeat, utcnow
 from app.practice.grading_queue import ENQUEUED, GradingJob, claim_jobs, complete_job, fail_job
@@ -127,7 +127,7 @@ def grade_next(
     return ids
 
 
-Outcome = GradeResult | Exception
+Outcome = Grade | Exception
 
 
 def _grade(jobs: list[GradingJob], graders: GraderPool) -> list[tuple[GradingJob, Outcome]]:

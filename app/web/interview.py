@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from app.accounts.current import CurrentUser
 from app.deps import AppSettings, DbSession, GradingEventsDep, IdPath
 from app.grading.feedback import follow_up_question
-from app.models import Answer, PracticeSession, SessionItem
+from app.models import Answer, Interview, InterviewItem
 from app.practice.errors import NotFoundError, PracticeError
 from app.practice.grades import GradeView
 from app.practice.grading_queue import GradingStatus, grading_status
@@ -29,8 +29,8 @@ from app.practice.interviews import (
 )
 from app.practice.options import MAX_QUESTIONS, options_from_form
 from app.practice.self_grades import VERDICTS, machine_grade
-from app.practice.sessions import get_session, item_prompt, next_item, summarize
 from app.practice.stats import SELF_GRADER, attempt_of
+from app.practice.turns import get_interview, item_prompt, next_item, summarize
 from app.voice.service import delivery_for_answer
 from app.web.highlight import highlight_evidence
 from app.web.render import HtmlErrorRoute, error_status, is_htmx, render
@@ -54,9 +54,9 @@ def turn_url(interview_id: int, item_id: int) -> str:
     return f"/interviews/{interview_id}/items/{item_id}"
 
 
-def item_url(item: SessionItem) -> str:
+def item_url(item: InterviewItem) -> str:
     """Where this turn is answered."""
-    return turn_url(item.session_id, item.id)
+    return turn_url(item.interview_id, item.id)
 
 
 @router.post("/interviews", name="start_interview")
@@ -78,30 +78,30 @@ def start(
         order=order,
         time_limit_s=time_limit_s,
     )
-    practice = start_interview(session=session, user_id=user.id, options=options)
-    return RedirectResponse(item_url(practice.items[0]), status_code=303)
+    interview = start_interview(session=session, user_id=user.id, options=options)
+    return RedirectResponse(item_url(interview.items[0]), status_code=303)
 
 
-@router.get("/interviews/{session_id}")
-def resume_interview(session_id: IdPath, session: DbSession, user: CurrentUser) -> Response:
+@router.get("/interviews/{interview_id}")
+def resume_interview(interview_id: IdPath, session: DbSession, user: CurrentUser) -> Response:
     """The interview's first unanswered question, or its summary when every one is answered."""
-    practice = get_session(session=session, user_id=user.id, session_id=session_id)
-    item = next_item(practice)
-    url = item_url(item) if item else f"/interviews/{practice.id}/summary"
+    interview = get_interview(session=session, user_id=user.id, interview_id=interview_id)
+    item = next_item(interview)
+    url = item_url(item) if item else f"/interviews/{interview.id}/summary"
     return RedirectResponse(url, status_code=303)
 
 
-def _next_turn(practice: PracticeSession, item: SessionItem) -> SessionItem | None:
-    after = next_item(practice, after=item)
+def _next_turn(interview: Interview, item: InterviewItem) -> InterviewItem | None:
+    after = next_item(interview, after=item)
     if after is not None:
         return after
-    first = next_item(practice)
+    first = next_item(interview)
     return first if first is not None and first.id != item.id else None
 
 
 def _answer_context(
-    practice: PracticeSession,
-    item: SessionItem,
+    interview: Interview,
+    item: InterviewItem,
     *,
     answer: Answer | None,
     show_form: bool,
@@ -111,7 +111,7 @@ def _answer_context(
 ) -> dict[str, Any]:
     """What the answer area of a turn shows: the form, or the answer with its grade."""
     context: dict[str, Any] = {
-        "practice": practice,
+        "interview": interview,
         "item": item,
         "answer": answer,
         "state": "form",
@@ -120,8 +120,8 @@ def _answer_context(
         "shown_at": now_ms(),
         # One key per rendered form: a double click or a resend stores the answer once.
         "idempotency_key": uuid.uuid4().hex,
-        "next_item": _next_turn(practice, item),
-        "time_limit_s": (practice.config or {}).get("time_limit_s"),
+        "next_item": _next_turn(interview, item),
+        "time_limit_s": (interview.config or {}).get("time_limit_s"),
         "earlier": [attempt_of(a) for a in item.answers],
         "verdict_choices": VERDICTS,
     }
@@ -137,7 +137,7 @@ def _answer_context(
     context["earlier"] = [attempt_of(a) for a in item.answers if a.id != answer.id]
     context["delivery"] = delivery_for_answer(answer)
     numbered = list(enumerate(grade.key_points, start=1)) if grade else []
-    followed = {child.prompt for child in practice.items if child.parent_item_id == item.id}
+    followed = {child.prompt for child in interview.items if child.parent_item_id == item.id}
     failed = status is not None and (status.state == "failed" or status.stalled)
     context.update(
         state="graded" if grade else "failed" if failed else "pending",
@@ -157,23 +157,23 @@ def _answer_context(
 
 
 def _graded_context(
-    session: Session, practice: PracticeSession, item: SessionItem, answer: Answer
+    session: Session, interview: Interview, item: InterviewItem, answer: Answer
 ) -> dict[str, Any]:
     """The answer area for a stored answer: its grade, or where its grading stands."""
     status = None if answer.grades else grading_status(session=session, answer=answer)
-    return _answer_context(practice, item, answer=answer, show_form=False, status=status)
+    return _answer_context(interview, item, answer=answer, show_form=False, status=status)
 
 
 def _turn_page(
     request: Request,
-    practice: PracticeSession,
-    item: SessionItem,
+    interview: Interview,
+    item: InterviewItem,
     context: dict[str, Any],
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
     """The interview page for a turn, or only its answer area for htmx."""
-    items = practice.items
+    items = interview.items
     parent = next((i for i in items if i.id == item.parent_item_id), None)
     context |= {
         "prompt": item_prompt(item),
@@ -190,10 +190,10 @@ def _turn_page(
     )
 
 
-@router.get("/interviews/{session_id}/items/{item_id}", response_class=HTMLResponse)
+@router.get("/interviews/{interview_id}/items/{item_id}", response_class=HTMLResponse)
 async def show_turn(
     request: Request,
-    session_id: IdPath,
+    interview_id: IdPath,
     item_id: IdPath,
     session: DbSession,
     events: GradingEventsDep,
@@ -210,15 +210,15 @@ async def show_turn(
         await events.wait(wait_for, GRADE_WAIT_S)
 
     def page() -> HTMLResponse:
-        practice, item = get_turn(
-            session=session, user_id=user.id, interview_id=session_id, item_id=item_id
+        interview, item = get_turn(
+            session=session, user_id=user.id, interview_id=interview_id, item_id=item_id
         )
         answer = item.answers[-1] if item.answers else None
         if retry or answer is None:
-            context = _answer_context(practice, item, answer=answer, show_form=True)
+            context = _answer_context(interview, item, answer=answer, show_form=True)
         else:
-            context = _graded_context(session, practice, item, answer)
-        return _turn_page(request, practice, item, context)
+            context = _graded_context(session, interview, item, answer)
+        return _turn_page(request, interview, item, context)
 
     return await run_in_threadpool(page)
 
@@ -232,19 +232,19 @@ def _time_taken(shown_at: str) -> int | None:
     return taken if 0 <= taken <= MAX_TIME_TAKEN_MS else None
 
 
-def _graded_url(item: SessionItem, answer: Answer) -> str:
+def _graded_url(item: InterviewItem, answer: Answer) -> str:
     """The turn's page, told to wait for this answer's grade."""
     return f"{item_url(item)}?wait_for={answer.id}"
 
 
 @router.post(
-    "/interviews/{session_id}/items/{item_id}/answers",
+    "/interviews/{interview_id}/items/{item_id}/answers",
     response_class=HTMLResponse,
     name="answer_turn",
 )
 def answer(
     request: Request,
-    session_id: IdPath,
+    interview_id: IdPath,
     item_id: IdPath,
     session: DbSession,
     settings: AppSettings,
@@ -259,7 +259,7 @@ def answer(
         stored = answer_turn(
             session=session,
             user_id=user.id,
-            interview_id=session_id,
+            interview_id=interview_id,
             item_id=item_id,
             text=answer,
             max_chars=settings.max_answer_chars,
@@ -274,31 +274,31 @@ def answer(
         message = (
             f"Too long to grade: {exc}. Shorten it and submit again." if status == 413 else str(exc)
         )
-        practice, item = get_turn(
-            session=session, user_id=user.id, interview_id=session_id, item_id=item_id
+        interview, item = get_turn(
+            session=session, user_id=user.id, interview_id=interview_id, item_id=item_id
         )
         context = _answer_context(
-            practice, item, answer=None, show_form=True, text=answer, error=message
+            interview, item, answer=None, show_form=True, text=answer, error=message
         )
-        return _turn_page(request, practice, item, context, status_code=status)
+        return _turn_page(request, interview, item, context, status_code=status)
     # 303: the browser (and htmx) fetch the turn with GET, which waits for the grade after
     # this request's transaction has committed and handed the answer to a worker.
     # A repeated key brings back the first answer, whose turn may be another one.
-    turn = stored.session_item
+    turn = stored.item
     if turn is None:
         _practice, turn = get_turn(
-            session=session, user_id=user.id, interview_id=session_id, item_id=item_id
+            session=session, user_id=user.id, interview_id=interview_id, item_id=item_id
         )
     return RedirectResponse(_graded_url(turn, stored), status_code=303)
 
 
-@router.get("/interviews/{session_id}/items/{item_id}/answers")
+@router.get("/interviews/{interview_id}/items/{item_id}/answers")
 def answers_of_turn(
-    session_id: IdPath, item_id: IdPath, session: DbSession, user: CurrentUser
+    interview_id: IdPath, item_id: IdPath, session: DbSession, user: CurrentUser
 ) -> Response:
     """The form's own URL opened later (a bookmark, a reload after an error): go to the turn."""
     _practice, item = get_turn(
-        session=session, user_id=user.id, interview_id=session_id, item_id=item_id
+        session=session, user_id=user.id, interview_id=interview_id, item_id=item_id
     )
     return RedirectResponse(item_url(item), status_code=303)
 
@@ -308,11 +308,11 @@ def poll_grade(
     request: Request, answer_id: IdPath, session: DbSession, user: CurrentUser
 ) -> Response:
     """The answer's grade card once graded (htmx polls this), else the grading card again."""
-    answer, practice, item = turn_of_answer(session=session, user_id=user.id, answer_id=answer_id)
+    answer, interview, item = turn_of_answer(session=session, user_id=user.id, answer_id=answer_id)
     if not is_htmx(request):
         return RedirectResponse(item_url(item), status_code=303)
-    context = _graded_context(session, practice, item, answer)
-    return _turn_page(request, practice, item, context)
+    context = _graded_context(session, interview, item, answer)
+    return _turn_page(request, interview, item, context)
 
 
 @router.post("/answers/{answer_id}/grade", response_class=HTMLResponse)
@@ -325,9 +325,9 @@ def retry_answer_grading(
     return RedirectResponse(_graded_url(item, answer), status_code=303)
 
 
-@router.post("/interviews/{session_id}/items/{item_id}/follow-ups")
+@router.post("/interviews/{interview_id}/items/{item_id}/follow-ups")
 def follow_up(
-    session_id: IdPath,
+    interview_id: IdPath,
     item_id: IdPath,
     session: DbSession,
     user: CurrentUser,
@@ -335,25 +335,25 @@ def follow_up(
 ) -> Response:
     """The interviewer follows up on a key point the answer missed, as the next turn."""
     new = ask_follow_up(
-        session=session, user_id=user.id, interview_id=session_id, item_id=item_id, point=point
+        session=session, user_id=user.id, interview_id=interview_id, item_id=item_id, point=point
     )
     return RedirectResponse(item_url(new), status_code=303)
 
 
-@router.get("/interviews/{session_id}/summary", response_class=HTMLResponse)
+@router.get("/interviews/{interview_id}/summary", response_class=HTMLResponse)
 def interview_summary(
-    request: Request, session_id: IdPath, session: DbSession, user: CurrentUser
+    request: Request, interview_id: IdPath, session: DbSession, user: CurrentUser
 ) -> HTMLResponse:
     """Every question with its score and time, the average, and the weakest topics."""
-    practice = get_session(session=session, user_id=user.id, session_id=session_id)
-    summary = summarize(practice)
+    interview = get_interview(session=session, user_id=user.id, interview_id=interview_id)
+    summary = summarize(interview)
     return render(
         request,
         "summary.html",
         {
-            "practice": practice,
+            "interview": interview,
             "summary": summary,
             "max_questions": MAX_QUESTIONS,
-            "resume_item": next_item(practice),
+            "resume_item": next_item(interview),
         },
     )

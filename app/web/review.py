@@ -41,13 +41,13 @@ def start_review_interview(
     kind: Annotated[Literal["due", "new"], Form()] = "due",
 ) -> Response:
     """Start an interview of today's due questions (most overdue first), or of new ones."""
-    practice = start_review(session=session, user_id=user.id, settings=settings, kind=kind)
-    return RedirectResponse(turn_url(practice.id, practice.items[0].id), status_code=303)
+    interview = start_review(session=session, user_id=user.id, settings=settings, kind=kind)
+    return RedirectResponse(turn_url(interview.id, interview.items[0].id), status_code=303)
 
 
-@router.post("/interviews/{session_id}/items/{item_id}/skip")
+@router.post("/interviews/{interview_id}/items/{item_id}/skip")
 def skip_question(
-    session_id: IdPath,
+    interview_id: IdPath,
     item_id: IdPath,
     session: DbSession,
     user: CurrentUser,
@@ -57,11 +57,11 @@ def skip_question(
     skip_turn(
         session=session,
         user_id=user.id,
-        interview_id=session_id,
+        interview_id=interview_id,
         item_id=item_id,
         default_retention=settings.review_desired_retention,
     )
-    return RedirectResponse(turn_url(session_id, item_id), status_code=303)
+    return RedirectResponse(turn_url(interview_id, item_id), status_code=303)
 
 
 @router.post("/answers/{answer_id}/override", name="disagree")
@@ -86,10 +86,10 @@ def override(
         verdict=verdict,
         default_retention=settings.review_desired_retention,
     )
-    item = answer.session_item
+    item = answer.item
     if item is None:
         return RedirectResponse(f"/questions/{answer.question_id}/history", status_code=303)
-    return RedirectResponse(turn_url(item.session_id, item.id), status_code=303)
+    return RedirectResponse(turn_url(item.interview_id, item.id), status_code=303)
 
 
 @router.get("/progress", response_class=HTMLResponse)

@@ -1,4 +1,4 @@
-"""Mock interview sessions: choosing questions, turns, follow-ups and the end-of-session summary."""
+"""An interview's turns: choosing its questions, the turns, follow-ups and the summary."""
 
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.grading.feedback import follow_up_question
 from app.material.bank import visible_to
-from app.models import Answer, PracticeSession, Question, SessionItem, Topic, utcnow
+from app.models import Answer, Interview, InterviewItem, Question, Topic, utcnow
 from app.practice.errors import InterviewNotFound, PracticeError, TurnNotFound
 from app.practice.options import InterviewOptions
 from app.practice.stats import question_averages
 
 
-def create_session(*, session: Session, user_id: int, options: InterviewOptions) -> PracticeSession:
-    """A new session of the user with questions (of banks they see) chosen by the options;
+def create_interview(*, session: Session, user_id: int, options: InterviewOptions) -> Interview:
+    """A new interview of the user with questions (of banks they see) chosen by the options;
     PracticeError if none match."""
     candidates = _candidates(session=session, user_id=user_id, options=options)
     if not candidates:
         raise PracticeError("no active questions match the chosen topics")
     chosen = _order(session=session, user_id=user_id, questions=candidates, options=options)
-    practice = PracticeSession(
+    interview = Interview(
         user_id=user_id,
         config={
             "topic_ids": list(options.topic_ids),
@@ -33,13 +33,13 @@ def create_session(*, session: Session, user_id: int, options: InterviewOptions)
             "time_limit_s": options.time_limit_s,
         },
     )
-    practice.items = [
-        SessionItem(position=i, question=q, kind="question")
+    interview.items = [
+        InterviewItem(position=i, question=q, kind="question")
         for i, q in enumerate(chosen[: options.count])
     ]
-    session.add(practice)
+    session.add(interview)
     session.flush()
-    return practice
+    return interview
 
 
 def _candidates(*, session: Session, user_id: int, options: InterviewOptions) -> list[Question]:
@@ -74,59 +74,59 @@ def _order(
     return shuffled
 
 
-def get_session(*, session: Session, user_id: int, session_id: int) -> PracticeSession:
-    """The user's session by id with its turns, answers, grades and questions loaded;
+def get_interview(*, session: Session, user_id: int, interview_id: int) -> Interview:
+    """The user's interview by id with its turns, answers, grades and questions loaded;
     InterviewNotFound when there is none or it is someone else's."""
-    items = selectinload(PracticeSession.items)
-    practice = session.scalar(
-        select(PracticeSession)
-        .where(PracticeSession.id == session_id, PracticeSession.user_id == user_id)
+    items = selectinload(Interview.items)
+    interview = session.scalar(
+        select(Interview)
+        .where(Interview.id == interview_id, Interview.user_id == user_id)
         .options(
-            selectinload(PracticeSession.user),
-            items.selectinload(SessionItem.answers).selectinload(Answer.grades),
-            items.selectinload(SessionItem.question).selectinload(Question.topic),
+            selectinload(Interview.user),
+            items.selectinload(InterviewItem.answers).selectinload(Answer.grades),
+            items.selectinload(InterviewItem.question).selectinload(Question.topic),
         )
         # Pages poll this while a worker grades: read what is committed now, not a cached row.
         .execution_options(populate_existing=True)
     )
-    if practice is None:
-        raise InterviewNotFound(f"no session {session_id}")
-    return practice
+    if interview is None:
+        raise InterviewNotFound(f"no session {interview_id}")
+    return interview
 
 
-def get_item(*, session: Session, practice: PracticeSession, item_id: int) -> SessionItem:
-    """One turn of a session, or TurnNotFound."""
-    for item in practice.items:
+def get_item(*, session: Session, interview: Interview, item_id: int) -> InterviewItem:
+    """One turn of an interview, or TurnNotFound."""
+    for item in interview.items:
         if item.id == item_id:
             return item
-    raise TurnNotFound(f"session {practice.id} has no question {item_id}")
+    raise TurnNotFound(f"session {interview.id} has no question {item_id}")
 
 
-def item_prompt(item: SessionItem) -> str:
+def item_prompt(item: InterviewItem) -> str:
     """What the interviewer asks on this turn."""
     return item.prompt or item.question.text
 
 
-def next_item(practice: PracticeSession, after: SessionItem | None = None) -> SessionItem | None:
-    """The first unanswered turn (after `after`, if given); None when the session is done."""
-    items = practice.items
+def next_item(interview: Interview, after: InterviewItem | None = None) -> InterviewItem | None:
+    """The first unanswered turn (after `after`, if given); None when the interview is done."""
+    items = interview.items
     if after is not None:
         items = [item for item in items if item.position > after.position]
     return next((item for item in items if not item.answers), None)
 
 
 def add_follow_up(
-    *, session: Session, practice: PracticeSession, item: SessionItem, point: str
-) -> SessionItem:
+    *, session: Session, interview: Interview, item: InterviewItem, point: str
+) -> InterviewItem:
     """Insert a follow-up turn on a missed key point right after `item`."""
     prompt = follow_up_question(point)
-    # Positions are unique per session: shift later turns down, last first.
-    for later in sorted(practice.items, key=lambda i: -i.position):
+    # Positions are unique per interview: shift later turns down, last first.
+    for later in sorted(interview.items, key=lambda i: -i.position):
         if later.position > item.position:
             later.position += 1
             session.flush()
-    follow_up = SessionItem(
-        session=practice,
+    follow_up = InterviewItem(
+        interview=interview,
         position=item.position + 1,
         question_id=item.question_id,
         kind="follow_up",
@@ -136,20 +136,20 @@ def add_follow_up(
     )
     session.add(follow_up)
     session.flush()
-    session.refresh(practice, ["items"])
+    session.refresh(interview, ["items"])
     return follow_up
 
 
-def finish_if_done(*, session: Session, practice: PracticeSession) -> None:
-    """Mark the session finished once every turn has an answer."""
-    if practice.finished_at is None and next_item(practice) is None:
-        practice.finished_at = utcnow()
+def finish_if_done(*, session: Session, interview: Interview) -> None:
+    """Mark the interview finished once every turn has an answer."""
+    if interview.finished_at is None and next_item(interview) is None:
+        interview.finished_at = utcnow()
         session.flush()
 
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """One turn in the end-of-session summary."""
+    """One turn in the end-of-interview summary."""
 
     item_id: int
     question_id: int
@@ -165,10 +165,10 @@ class SummaryRow:
 
 
 @dataclass(frozen=True)
-class SessionSummary:
+class InterviewSummary:
     """Scores per turn, the average, and what to practise again."""
 
-    session_id: int
+    interview_id: int
     rows: list[SummaryRow]
     average: float | None
     weakest_topics: list[tuple[str, float]] = field(default_factory=list)
@@ -178,10 +178,10 @@ class SessionSummary:
 WEAK_SCORE = 60.0
 
 
-def summarize(practice: PracticeSession) -> SessionSummary:
-    """The summary of a session from its latest answer per turn."""
+def summarize(interview: Interview) -> InterviewSummary:
+    """The summary of an interview from its latest answer per turn."""
     rows = []
-    for item in practice.items:
+    for item in interview.items:
         answer: Answer | None = item.answers[-1] if item.answers else None
         grade = answer.grades[-1] if answer and answer.grades else None
         # Each try of the turn counts with its latest grade (the person's own, if they overrode).
@@ -210,8 +210,8 @@ def summarize(practice: PracticeSession) -> SessionSummary:
         ((topic, sum(s) / len(s)) for topic, s in by_topic.items()), key=lambda pair: pair[1]
     )
     weak = [row.question_id for row in rows if row.score is not None and row.score < WEAK_SCORE]
-    return SessionSummary(
-        session_id=practice.id,
+    return InterviewSummary(
+        interview_id=interview.id,
         rows=rows,
         average=round(sum(scored) / len(scored), 1) if scored else None,
         weakest_topics=[(t, round(m, 1)) for t, m in topic_means if m < WEAK_SCORE][:3],
