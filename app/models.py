@@ -147,8 +147,8 @@ class Question(Base):
 
     source_file: Mapped[SourceFile] = relationship()
     topic: Mapped[Topic] = relationship(back_populates="questions")
-    key_points: Mapped[list[KeyPoint]] = relationship(
-        back_populates="question", order_by="KeyPoint.position", cascade="all, delete-orphan"
+    key_points: Mapped[list[StoredKeyPoint]] = relationship(
+        back_populates="question", order_by="StoredKeyPoint.position", cascade="all, delete-orphan"
     )
     revisions: Mapped[list[QuestionRevision]] = relationship(
         back_populates="question", order_by="QuestionRevision.version"
@@ -180,7 +180,7 @@ class QuestionRevision(Base):
     question: Mapped[Question] = relationship(back_populates="revisions")
 
 
-class KeyPoint(Base):
+class StoredKeyPoint(Base):
     """One point a good answer covers, split from the reference answer at import."""
 
     __tablename__ = "key_point"

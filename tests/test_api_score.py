@@ -61,7 +61,7 @@ def test_score_bank_question_returns_the_grade_and_stores_nothing(client: TestCl
 
 
 def test_score_sees_a_question_changed_by_a_reimport(client: TestClient) -> None:
-    from app.models import KeyPoint, Question
+    from app.models import Question, StoredKeyPoint
 
     body = {"question_id": 1, "answer": "Gradient clipping caps the norm of the gradient."}
     before = client.post(f"{API}/score", json=body).json()
@@ -72,7 +72,7 @@ def test_score_sees_a_question_changed_by_a_reimport(client: TestClient) -> None
         question.content_hash = "changed"
         question.key_points = []
         session.flush()  # the old points go before the new one takes position 0
-        question.key_points = [KeyPoint(position=0, text="Clipping caps the gradient norm")]
+        question.key_points = [StoredKeyPoint(position=0, text="Clipping caps the gradient norm")]
     after = client.post(f"{API}/score", json=body).json()
     assert [p["point"] for p in after["key_points"]] == ["Clipping caps the gradient norm"]
     assert after["score"] > before["score"]

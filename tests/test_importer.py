@@ -10,7 +10,7 @@ from app.db import Database
 from app.material.bank import list_questions
 from app.material.importer import import_notes_file, import_notes_text
 from app.material.notes import NotesError
-from app.models import Answer, KeyPoint, Question, QuestionRevision
+from app.models import Answer, Question, QuestionRevision, StoredKeyPoint
 from app.practice.grades import store_answer
 from tests.conftest import DAY1
 
@@ -140,7 +140,9 @@ def test_formats_import_into_the_same_shape(database: Database) -> None:
 
 def test_key_points_are_stored_with_labels(database: Database) -> None:
     with database.session() as session:
-        labels = set(session.scalars(select(KeyPoint.label).where(KeyPoint.label.is_not(None))))
+        labels = set(
+            session.scalars(select(StoredKeyPoint.label).where(StoredKeyPoint.label.is_not(None)))
+        )
     expected = {
         "Self-Attention",
         "Multi-Head Attention",
@@ -185,7 +187,9 @@ def test_reimport_refreshes_key_points_split_by_an_older_splitter(database: Data
         # As an older splitter would have stored them: one point for the whole answer.
         question.key_points.clear()
         session.flush()
-        question.key_points = [KeyPoint(position=0, label=None, text=question.reference_answer)]
+        question.key_points = [
+            StoredKeyPoint(position=0, label=None, text=question.reference_answer)
+        ]
     with database.session() as session:
         report = import_notes_text(
             session=session,

@@ -24,11 +24,11 @@ from app.models import (
     ExampleAnswer,
     Interview,
     InterviewItem,
-    KeyPoint,
     Question,
     Review,
     ReviewLog,
     StoredGrade,
+    StoredKeyPoint,
 )
 from tests.conftest import pinned_settings
 from tests.fakes import FAKE_GRADERS
@@ -76,9 +76,9 @@ def _plan(database: Database) -> tuple[list[int], list[str]]:
     (so points are missed), something for the follow-up, and the full reference answer."""
     with database.session(write=False) as session:
         several = (
-            select(KeyPoint.question_id)
-            .group_by(KeyPoint.question_id)
-            .having(func.count(KeyPoint.id) >= 3)
+            select(StoredKeyPoint.question_id)
+            .group_by(StoredKeyPoint.question_id)
+            .having(func.count(StoredKeyPoint.id) >= 3)
         )
         questions = list(
             session.scalars(
@@ -90,9 +90,9 @@ def _plan(database: Database) -> tuple[list[int], list[str]]:
         )
         assert len(questions) == 3
         first_point = session.scalar(
-            select(KeyPoint.text)
-            .where(KeyPoint.question_id == questions[0].id)
-            .order_by(KeyPoint.position)
+            select(StoredKeyPoint.text)
+            .where(StoredKeyPoint.question_id == questions[0].id)
+            .order_by(StoredKeyPoint.position)
         )
         assert first_point
         answers = [first_point, "I am not sure, something about the details.", ""]

@@ -10,8 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.grading.key_points import KeyPoint as ExtractedPoint
-from app.grading.key_points import extract_key_points
+from app.grading.key_points import KeyPoint, extract_key_points
 from app.material.notes import (
     DEFAULT_MAX_ANSWER_CHARS,
     ParsedNotes,
@@ -22,11 +21,11 @@ from app.material.notes import (
 from app.material.parser import parse_notes, read_notes_file
 from app.models import (
     ExampleAnswer,
-    KeyPoint,
     Part,
     Question,
     QuestionRevision,
     SourceFile,
+    StoredKeyPoint,
     Topic,
     utcnow,
 )
@@ -257,13 +256,14 @@ def _refresh_key_points(session: Session, question: Question) -> None:
         _replace_key_points(session, question, points)
 
 
-def _replace_key_points(session: Session, question: Question, points: list[ExtractedPoint]) -> None:
+def _replace_key_points(session: Session, question: Question, points: list[KeyPoint]) -> None:
     if question.key_points:
         # Old points go first: new ones reuse their (question, position) slots.
         question.key_points.clear()
         session.flush()
     question.key_points = [
-        KeyPoint(position=i, label=point.label, text=point.text) for i, point in enumerate(points)
+        StoredKeyPoint(position=i, label=point.label, text=point.text)
+        for i, point in enumerate(points)
     ]
 
 
