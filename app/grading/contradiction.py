@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
+from app.grading.key_points import split_heading
 from app.grading.text import STOPWORDS, stem, words
 
 # How many content words after a "not" it negates.
@@ -15,6 +16,8 @@ NEGATIONS = frozenset(
     fails""".replace("'", "").split()
 )
 
+# Words after a "not" that make it limit a degree rather than deny: "not only", "not so".
+DEGREE_WORDS = frozenset("only just so too as merely simply necessarily always".split())
 
 _CONCEPT_OPPOSITES = (
     ("supervised", "unsupervised"),
@@ -73,9 +76,13 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     plain: set[str] = set()
     for piece in text.split(","):
         scope = 0
-        for w in words(piece):
+        piece_words = words(piece)
+        for i, w in enumerate(piece_words):
             if _is_negation(w):
-                scope = NEGATION_SCOPE
+                # "not only X but also Y", "not so complex that…" limit a degree, they do
+                # not deny the claim.
+                following = piece_words[i + 1] if i + 1 < len(piece_words) else ""
+                scope = 0 if following in DEGREE_WORDS else NEGATION_SCOPE
                 continue
             if w in STOPWORDS or len(w) < 2:
                 continue
@@ -155,18 +162,23 @@ def contradiction(point: str, span: str) -> str | None:
     """Why an aligned answer span contradicts a key point, or None: a negation or antonym flip."""
     # Clause by clause: a 'not' three clauses away says nothing about this claim.
     span_clauses = _analysed_clauses(span)
-    for point_clause, p_words, p_content in _analysed_clauses(point):
+    for point_clause, p_words, p_content in _point_clauses(point):
         p_stems = set(p_content)
         if len(p_stems) < 2:
             continue
         for span_clause, s_words, s_content in span_clauses:
-            # Only a clause that makes much the same claim can contradict it.
-            if len(p_stems & set(s_content)) < max(2, 0.5 * len(p_stems)):
+            s_stems = set(s_content)
+            shared = len(p_stems & s_stems)
+            # Much the same claim; or a short clause that says part of a long one (most of its
+            # words are the point's), where only an antonym bound to the same words counts.
+            same_claim = shared >= max(2, 0.5 * len(p_stems))
+            part_claim = shared >= max(3, 0.5 * len(s_stems))
+            if not (same_claim or part_claim):
                 continue
             p_neg, p_plain = _negation_scope(point_clause)
             s_neg, s_plain = _negation_scope(span_clause)
             reasons = _flips(p_content, s_content, p_neg - p_plain, s_neg - s_plain)
-            if _same_subject(p_words, s_words):
+            if same_claim and _same_subject(p_words, s_words):
                 if (s_neg & p_plain) - s_plain:
                     reasons.append("a 'not' the reference does not have")
                 elif (p_neg & s_plain) - p_plain:
@@ -174,4 +186,88 @@ def contradiction(point: str, span: str) -> str | None:
             # Two flips cancel: "unsupervised ... unlabeled" against "supervised ... labeled".
             if len(reasons) % 2 == 1:
                 return "says " + "; ".join(reasons)
+    return None
+
+
+def _point_clauses(point: str) -> tuple[tuple[str, list[str], list[str]], ...]:
+    """The point's clauses; a sub-heading is the subject of every clause of its body."""
+    heading, body = split_heading(point)
+    if heading is None:
+        return _analysed_clauses(point)
+    prefixed = _analysed_clauses(" ".join(f"{heading} {c}." for c in _clauses(body)))
+    return _analysed_clauses(point) + prefixed
+
+
+# A name written as a name: "K-Means", "PCA", "Word2Vec", "BERT", "GloVe", "L1".
+NAME = re.compile(
+    r"\b(?:[A-Za-z]+[-/][A-Za-z0-9]+|[A-Z]{2,}[a-z]?s?|[A-Za-z]+\d\w*|[A-Z][a-z]+[A-Z]\w*)\b"
+)
+# How many words from a name its attribute may sit ("Word2Vec and GloVe are contextual").
+BINDING_WINDOW = 6
+_BINDING_BREAK = re.compile(r"[,;:.!?()]|\s(?:while|whereas|but|unlike|than|instead)\s", re.I)
+_OPPOSITE_OF: dict[str, frozenset[str]] = {}
+for _a, _b in CONCEPT_OPPOSITES:
+    for _stem in _a:
+        _OPPOSITE_OF[_stem] = _OPPOSITE_OF.get(_stem, frozenset()) | _b
+    for _stem in _b:
+        _OPPOSITE_OF[_stem] = _OPPOSITE_OF.get(_stem, frozenset()) | _a
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(w) for w in words(text)]
+
+
+def _occurrences(tokens: list[str], name: list[str]) -> list[int]:
+    n = len(name)
+    return [i for i in range(len(tokens) - n + 1) if n and tokens[i : i + n] == name]
+
+
+@functools.lru_cache(maxsize=8_192)
+def point_names(point: str) -> tuple[str, ...]:
+    """Things a point names: its sub-heading and written names ("BERT", not "Encoder-only")."""
+    heading, _ = split_heading(point)
+    names = [n for n in NAME.findall(point) if not any(s in _OPPOSITE_OF for s in _stems(n))]
+    if heading:
+        names.insert(0, re.sub(r"\s*\([^)]*\)", "", heading).strip())
+    return tuple(dict.fromkeys(n for n in names if _stems(n)))
+
+
+@functools.lru_cache(maxsize=8_192)
+def _bound_attributes(point: str, name: str) -> frozenset[str]:
+    """Opposite-pair words the point says next to a name: "static" of "Static Embeddings
+    (e.g., Word2Vec", "regression" of "Linear Regression: Used for regression tasks"."""
+    tokens, wanted = _stems(point), _stems(name)
+    found: set[str] = set()
+    for i in _occurrences(tokens, wanted):
+        near = tokens[max(0, i - BINDING_WINDOW) : i] + tokens[
+            i + len(wanted) : i + len(wanted) + BINDING_WINDOW
+        ]
+        found.update(t for t in near if t in _OPPOSITE_OF)
+    return frozenset(found)
+
+
+def swapped_attribute(point: str, answer: str, other_names: frozenset[str]) -> str | None:
+    """The answer clause that gives one of the point's names the opposite of what the point
+    says of it ("Word2Vec produces contextual embeddings" against "Static Embeddings (e.g.,
+    Word2Vec, GloVe)"), or None. The nearest such word after the name decides, within its
+    clause and before anything else named; a negation between them keeps it consistent."""
+    names = point_names(point)
+    others = {tuple(_stems(n)) for n in other_names} - {tuple(_stems(n)) for n in names}
+    for name in names:
+        attributes = _bound_attributes(point, name)
+        if not attributes:
+            continue
+        opposite = frozenset().union(*(_OPPOSITE_OF[a] for a in attributes)) - attributes
+        wanted = _stems(name)
+        for clause in _BINDING_BREAK.split(answer):
+            tokens = _stems(clause)
+            for i in _occurrences(tokens, wanted):
+                after = tokens[i + len(wanted) : i + len(wanted) + BINDING_WINDOW]
+                for j, st in enumerate(after):
+                    if _is_negation(st) or st in attributes:
+                        break
+                    if st in opposite:
+                        return clause.strip()
+                    if any(tuple(after[j : j + len(o)]) == o for o in others):
+                        break
     return None

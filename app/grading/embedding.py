@@ -25,8 +25,9 @@ from app.grading.base import (
     contradiction_cap,
     verdict_for,
 )
-from app.grading.contradiction import contradiction
+from app.grading.contradiction import contradiction, point_names, swapped_attribute
 from app.grading.embedder import Embedder, SentenceTransformerEmbedder, TokenEmbedding
+from app.grading.evidence import names_point, speaks_of_the_opposite, states_the_claim
 from app.grading.feedback import compose_feedback
 from app.grading.key_points import extract_key_points, label_and_text
 from app.grading.spans import answer_spans, span_vectors
@@ -42,7 +43,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.2"
+GRADER_VERSION = "embedding-1.3"
 
 # Key-point status thresholds on the 0-1 coverage of one point.
 COVERED_AT = 0.6
@@ -104,6 +105,8 @@ class _PointMatch:
     recall: float
     lexical: float
     value: float
+    # False when every span of the answer is about another subject than the point's.
+    evidenced: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,21 @@ class _Assessment:
     lexical: float
     coverage: float
     points: tuple[_PointMatch, ...]
+
+
+def _about_the_other(point: str, span: str) -> bool:
+    """A span about the opposite subject that does not contradict the point says nothing of it
+    ("supervised ... labelled" against "unsupervised ... unlabeled"); one that does is evidence
+    of a swap."""
+    return speaks_of_the_opposite(point, span) and contradiction(point, span) is None
+
+
+def _naming_span(answer: str, offset: int, text: str, point: str, question: str) -> str | None:
+    """The first sentence or clause of the answer that names the point."""
+    for start, end in answer_spans(text):
+        if names_point(point, question, text[start:end]):
+            return answer[offset + start : offset + end]
+    return None
 
 
 def _points_of(question: GradingQuestion) -> tuple[str, ...]:
@@ -231,10 +249,19 @@ class EmbeddingGrader:
         # (spans + whole answer) x points similarities in one product.
         candidates = np.vstack([span_vecs, emb.vector[None, :]]) if spans else emb.vector[None, :]
         sim_table = matmul_t(candidates.astype(np.float32), ref.point_matrix)
+        span_texts = [emb.text[s:e] for s, e in spans]
         for k, (recall, new_stems) in enumerate(zip(recalls, ref.point_new_stems, strict=True)):
-            sims = sim_table[:-1, k]
-            whole = float(sim_table[-1, k])
-            best = int(np.argmax(sims)) if spans else -1
+            # A span is evidence only for points it speaks of: "supervised learning uses
+            # labelled data" is no evidence for the unsupervised point, its near-copy.
+            sims = np.array(
+                [
+                    -1.0 if _about_the_other(ref.points[k], text) else float(sim)
+                    for text, sim in zip(span_texts, sim_table[:-1, k], strict=True)
+                ]
+            )
+            evidenced = not spans or bool((sims > -1.0).any())
+            whole = float(sim_table[-1, k]) if evidenced else 0.0
+            best = int(np.argmax(sims)) if spans and evidenced else -1
             span_sim = max(whole, float(sims[best])) if best >= 0 else whole
             # Words of the point the question does not already give away, said in the answer.
             lexical = len(new_stems & answer_stems) / len(new_stems) if new_stems else 0.0
@@ -247,7 +274,9 @@ class EmbeddingGrader:
                 + W_LEXICAL * float(np.sqrt(lexical))
             ) / (W_COVERAGE + W_TOKEN + W_LEXICAL)
             span = spans[best] if best >= 0 else None
-            points.append(_PointMatch(span, span_sim, coverage, recall, lexical, value))
+            points.append(
+                _PointMatch(span, span_sim, coverage, recall, lexical, value, evidenced)
+            )
         # A good answer makes the main points, not every example of a long reference: the
         # best-covered share of the points counts.
         top = sorted(points, key=lambda p: p.value, reverse=True)[
@@ -285,6 +314,8 @@ class EmbeddingGrader:
             )
         text = emb.text
         offset = answer.find(text)
+        question = ref.question.text
+        names = frozenset(n for p in ref.points for n in point_names(p))
         a = self._assess(ref, emb)
 
         results: list[KeyPointResult] = []
@@ -300,11 +331,29 @@ class EmbeddingGrader:
                 if match.coverage >= PARTIAL_POINT_AT
                 else "missed"
             )
+            if not match.evidenced:
+                status = "missed"
+            # Covered means the claim is said, not only the point's name ("zero-shot means
+            # zero epochs" names Zero-Shot prompting and says nothing of it).
+            if status == "covered" and evidence and not states_the_claim(point, question, evidence):
+                status = "partial"
             if evidence and status != "missed":
                 why = contradiction(point, evidence)
                 if why:
                     status = "contradicted"
                     reasons.append(f"{label_and_text(point)[0]}: {why}")
+            # Two things of the reference with their attributes swapped ("Word2Vec produces
+            # contextual embeddings"): wherever the answer says it, the point is contradicted.
+            if status != "contradicted":
+                swapped = swapped_attribute(point, text, names)
+                if swapped:
+                    status = "contradicted"
+                    evidence = swapped
+                    reasons.append(f"{label_and_text(point)[0]}: says \u201c{swapped}\u201d")
+            # A point the answer names is not missed: feedback never asks for what was said.
+            if status == "missed" and names_point(point, question, text):
+                status = "partial"
+                evidence = _naming_span(answer, offset, text, point, question) or evidence
             if status == "missed":
                 evidence = None
             results.append(KeyPointResult(point, status, evidence, round(match.similarity, 4)))
