@@ -22,14 +22,15 @@ from bench.adversarial import (
 )
 from tests.conftest import pinned_settings
 
-# Regression guards, a little below what the default grader (embedding-1.1) measured on this
-# set (`bench/adversarial.py --grader embedding`: Spearman 0.492, pairwise 0.709, strong 81.8 vs
-# swapped 60.6 on average, 13 false verdicts). Issue 8's goal is far above them (Spearman
-# >= 0.85, no false verdict): they only keep the grader from getting worse.
-SPEARMAN_FLOOR = 0.45
-PAIRWISE_FLOOR = 0.68
-STRONG_OVER_SWAPPED = 15.0
-MOST_FALSE_VERDICTS = 13
+# Regression guards, a little below what the default grader (embedding-1.3) measured on this
+# set (`bench/adversarial.py --grader embedding`: Spearman 0.561, pairwise 0.748, strong 81.8 vs
+# swapped 50.8 on average, 9 false verdicts; embedding-1.2: 0.492, 0.709, 60.6, 13). Issue 8's
+# goal is far above them (Spearman >= 0.85, no false verdict): they only keep the grader from
+# getting worse.
+SPEARMAN_FLOOR = 0.52
+PAIRWISE_FLOOR = 0.72
+STRONG_OVER_SWAPPED = 25.0
+MOST_FALSE_VERDICTS = 9
 
 
 @pytest.fixture(scope="module")

@@ -203,6 +203,18 @@ def test_readiness_follows_the_embedder() -> None:
         ("Dropout reduces overfitting in networks.", "Dropout increases overfitting in networks."),
         # A negated opposite is still wrong when the claim itself is negated away.
         ("Unsupervised learning uses unlabeled data.", "Unsupervised learning uses labeled data."),
+        # A short clause that says part of a long point, with the antonym bound to its words.
+        (
+            "Support Vector Machines (SVMs): A powerful classification algorithm that finds an "
+            "optimal hyperplane to separate data points of different classes with the maximum "
+            "possible margin.",
+            "SVMs find the hyperplane with the minimum margin between the classes.",
+        ),
+        # The sub-heading is the subject of its body: a 'not' on the body's claim.
+        (
+            "Linear Regression: Used for regression tasks to predict a continuous value.",
+            "Linear regression is not used to predict continuous values.",
+        ),
     ],
 )
 def test_contradictions_found(point: str, span: str) -> None:
@@ -228,6 +240,18 @@ def test_contradictions_found(point: str, span: str) -> None:
             "Unsupervised learning gets data without labels and finds structure by itself.",
         ),
         ("A deep tree is not simple.", "A deep tree is complex."),
+        # "not so complex that" limits a degree; it does not deny that complex models overfit.
+        (
+            "The goal is a model that is complex enough to capture the patterns but not so "
+            "complex that it starts modeling noise.",
+            "Simple models have high bias and underfit, complex models have high variance.",
+        ),
+        # A short clause that only shares a word or two with a long point says nothing of it.
+        (
+            "Support Vector Machines (SVMs): A powerful classification algorithm that finds an "
+            "optimal hyperplane with the maximum possible margin.",
+            "Regularization keeps the weights small and the margin of error low.",
+        ),
     ],
 )
 def test_no_contradiction(point: str, span: str) -> None:

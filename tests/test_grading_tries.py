@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.grading.base import CORRECT_FROM, Grade, KeyPointResult
+from app.grading.base import CORRECT_FROM, Grade, GradingQuestion, KeyPointResult
 from app.grading.embedding import EmbeddingGrader
-from tests.test_grading_embedding import SUPERVISED, day1_question, real_grader  # noqa: F401
+from app.grading.key_points import extract_key_points
+from app.material.parser import read_notes_file
+from tests.test_grading_embedding import DAY1, SUPERVISED, real_grader  # noqa: F401
 
 pytestmark = pytest.mark.model
 
@@ -30,6 +32,15 @@ OVERFITTING = (
     "loss. And in neural networks, dropout randomly switches off a fraction of the neurons at "
     "each training step so the network learns more robust features."
 )
+
+
+def day1_question(interviewer: str) -> GradingQuestion:
+    """A day-1 question as the importer stores it, key points included."""
+    parsed = next(q for q in read_notes_file(DAY1).questions if q.question == interviewer)
+    points = tuple(p.display for p in extract_key_points(parsed.answer))
+    return GradingQuestion(
+        question=parsed.question, reference_answer=parsed.answer, key_points=points
+    )
 
 
 def point(grade: Grade, start: str) -> KeyPointResult:
@@ -100,7 +111,9 @@ def test_supervised_claims_do_not_cover_the_unsupervised_point(
 def test_feedback_never_asks_for_what_the_answer_says(
     real_grader: EmbeddingGrader,  # noqa: F811
 ) -> None:
-    grade = real_grader.grade(day1_question("How do you detect and prevent overfitting?"), OVERFITTING)
+    grade = real_grader.grade(
+        day1_question("How do you detect and prevent overfitting?"), OVERFITTING
+    )
     assert grade.verdict == "correct", grade.score
     said = ("dropout", "regularization", "cross-validation", "more data", "simplify")
     for line in grade.feedback.lower().splitlines():

@@ -17,7 +17,7 @@ NEGATIONS = frozenset(
 )
 
 # Words after a "not" that make it limit a degree rather than deny: "not only", "not so".
-DEGREE_WORDS = frozenset("only just so too as merely simply necessarily always".split())
+DEGREE_WORDS = frozenset("only just so too as merely simply necessarily always".split())  # noqa: SIM905
 
 _CONCEPT_OPPOSITES = (
     ("supervised", "unsupervised"),
@@ -239,9 +239,10 @@ def _bound_attributes(point: str, name: str) -> frozenset[str]:
     tokens, wanted = _stems(point), _stems(name)
     found: set[str] = set()
     for i in _occurrences(tokens, wanted):
-        near = tokens[max(0, i - BINDING_WINDOW) : i] + tokens[
-            i + len(wanted) : i + len(wanted) + BINDING_WINDOW
-        ]
+        near = (
+            tokens[max(0, i - BINDING_WINDOW) : i]
+            + tokens[i + len(wanted) : i + len(wanted) + BINDING_WINDOW]
+        )
         found.update(t for t in near if t in _OPPOSITE_OF)
     return frozenset(found)
 

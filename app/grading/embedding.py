@@ -274,9 +274,7 @@ class EmbeddingGrader:
                 + W_LEXICAL * float(np.sqrt(lexical))
             ) / (W_COVERAGE + W_TOKEN + W_LEXICAL)
             span = spans[best] if best >= 0 else None
-            points.append(
-                _PointMatch(span, span_sim, coverage, recall, lexical, value, evidenced)
-            )
+            points.append(_PointMatch(span, span_sim, coverage, recall, lexical, value, evidenced))
         # A good answer makes the main points, not every example of a long reference: the
         # best-covered share of the points counts.
         top = sorted(points, key=lambda p: p.value, reverse=True)[

@@ -13,6 +13,7 @@ from app.grading.text import STOPWORDS, content_stems, stem, words
 # the question), or all of them when the claim has fewer.
 MIN_CLAIM_STEMS = 2
 
+
 def _subject(text: str) -> str | None:
     return next((stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1), None)
 
@@ -30,7 +31,9 @@ def speaks_of_the_opposite(point: str, span: str) -> bool:
         return False
     if mine in content_stems(span):
         return False
-    return any((mine in a and theirs in b) or (mine in b and theirs in a) for a, b in CONCEPT_OPPOSITES)
+    return any(
+        (mine in a and theirs in b) or (mine in b and theirs in a) for a, b in CONCEPT_OPPOSITES
+    )
 
 
 @functools.lru_cache(maxsize=8_192)

@@ -1,0 +1,93 @@
+"""Which answer spans state a key point: names, subjects and swapped attributes."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.grading.contradiction import point_names, swapped_attribute
+from app.grading.evidence import names_point, speaks_of_the_opposite, states_the_claim
+
+EMBEDDING_POINTS = (
+    "Static Embeddings (e.g., Word2Vec, GloVe): These models assign a single, fixed vector to "
+    "each word.",
+    "Contextual Embeddings (e.g., BERT, ELMo): These models generate embeddings for a word "
+    "based on the sentence it appears in.",
+    "Encoder-only models like BERT are great for understanding tasks like text classification.",
+    "Decoder-only models like the GPT series are excellent for generation tasks.",
+)
+NAMES = frozenset(n for p in EMBEDDING_POINTS for n in point_names(p))
+
+
+@pytest.mark.parametrize(
+    ("answer", "point", "clause"),
+    [
+        (
+            "Embeddings are vectors. Word2Vec produces contextual embeddings: the vector changes.",
+            0,
+            "Word2Vec produces contextual embeddings",
+        ),
+        ("BERT is static: one vector per word.", 1, "BERT is static"),
+        (
+            "BERT is the decoder-only model used for generation, and GPT is the encoder-only one.",
+            2,
+            "BERT is the decoder-only model used for generation",
+        ),
+        (
+            "BERT is the decoder-only model used for generation, and GPT is the encoder-only one.",
+            3,
+            "and GPT is the encoder-only one",
+        ),
+    ],
+)
+def test_a_name_given_the_opposite_attribute_is_a_swap(
+    answer: str, point: int, clause: str
+) -> None:
+    assert swapped_attribute(EMBEDDING_POINTS[point], answer, NAMES) == clause
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Word2Vec gives one static vector per word; BERT gives contextual ones.",
+        "Unlike Word2Vec, which is static, BERT is contextual.",
+        "Word2Vec and GloVe are static, and BERT is not static at all.",
+        "Encoder-only BERT is for classification, decoder-only GPT generates text.",
+        "In contrast to Word2Vec BERT is contextual.",
+    ],
+)
+def test_a_right_answer_swaps_nothing(answer: str) -> None:
+    assert all(swapped_attribute(p, answer, NAMES) is None for p in EMBEDDING_POINTS)
+
+
+def test_a_point_named_in_the_answer_is_recognised_word_for_word() -> None:
+    question = "Could you explain the difference between supervised and unsupervised learning?"
+    k_means = "An algorithm like K-Means could group customers into different clusters."
+    assert names_point(k_means, question, "for example K-Means clustering customers")
+    # "means" alone is not K-Means.
+    assert not names_point(k_means, question, "Zero-shot means no examples.")
+    get_data = "Get More Data: This is often the most effective solution."
+    asked = "How do you detect and prevent overfitting?"
+    assert names_point(get_data, asked, "first I would get more training data")
+    assert not names_point(get_data, asked, "get the data into shape")
+    dropout = "Dropout (for Neural Networks): This technique randomly deactivates neurons."
+    assert names_point(dropout, asked, "and in neural networks, dropout randomly")
+
+
+def test_a_sentence_about_the_opposite_subject_does_not_speak_of_the_point() -> None:
+    unsupervised = "Unsupervised Learning uses unlabeled data."
+    assert speaks_of_the_opposite(unsupervised, "Supervised learning uses labelled data.")
+    assert not speaks_of_the_opposite(unsupervised, "Unsupervised learning has no labels.")
+    # It names the point's subject as well: it may speak of both.
+    assert not speaks_of_the_opposite(
+        unsupervised, "Supervised learning has labels, unsupervised learning has none."
+    )
+
+
+def test_a_claim_is_stated_by_its_words_not_by_its_name() -> None:
+    zero_shot = (
+        "Zero-Shot Prompting: You ask the model to perform a task directly, without giving it "
+        "any prior examples in the prompt."
+    )
+    question = "What is prompt engineering, and can you explain different prompting techniques?"
+    assert not states_the_claim(zero_shot, question, "Zero-shot means training for zero epochs.")
+    assert states_the_claim(zero_shot, question, "Zero-shot: you give no examples, just the task.")
