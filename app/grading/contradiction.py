@@ -74,7 +74,8 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """Content stems said under a negation (the next few, up to a comma), and the rest."""
     negated: set[str] = set()
     plain: set[str] = set()
-    for piece in text.split(","):
+    # A "not" reaches no further than its phrase: "(spam/not spam) and Regression".
+    for piece in re.split(r"[,;:()]", text):
         scope = 0
         piece_words = words(piece)
         for i, w in enumerate(piece_words):

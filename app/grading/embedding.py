@@ -66,6 +66,9 @@ TOP_SHARE = 0.6
 # The raw score a faithful paraphrase of the whole reference reaches: maps to 100.
 RAW_FULL = 0.85
 
+# Spans within this cosine of a point's best span are read for a contradiction too.
+RIVAL_MARGIN = 0.1
+
 # Guards: thresholds on similarities and on the 0-1 raw score.
 RESTATED_SIM = 0.5
 RESTATED_MARGIN = 0.1
@@ -107,6 +110,8 @@ class _PointMatch:
     value: float
     # False when every span of the answer is about another subject than the point's.
     evidenced: bool = True
+    # Other spans nearly as close to the point as the best one: they speak of it too.
+    rivals: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -274,7 +279,18 @@ class EmbeddingGrader:
                 + W_LEXICAL * float(np.sqrt(lexical))
             ) / (W_COVERAGE + W_TOKEN + W_LEXICAL)
             span = spans[best] if best >= 0 else None
-            points.append(_PointMatch(span, span_sim, coverage, recall, lexical, value, evidenced))
+            rivals = (
+                tuple(
+                    spans[i]
+                    for i in np.argsort(-sims)[1:]
+                    if sims[i] >= sims[best] - RIVAL_MARGIN and sims[i] >= POINT_LO
+                )
+                if best >= 0
+                else ()
+            )
+            points.append(
+                _PointMatch(span, span_sim, coverage, recall, lexical, value, evidenced, rivals)
+            )
         # A good answer makes the main points, not every example of a long reference: the
         # best-covered share of the points counts.
         top = sorted(points, key=lambda p: p.value, reverse=True)[
@@ -336,10 +352,16 @@ class EmbeddingGrader:
             if status == "covered" and evidence and not states_the_claim(point, question, evidence):
                 status = "partial"
             if evidence and status != "missed":
-                why = contradiction(point, evidence)
-                if why:
-                    status = "contradicted"
-                    reasons.append(f"{label_and_text(point)[0]}: {why}")
+                # The best span, then any other span about as close: a claim is judged
+                # wherever the answer makes it, not only in the sentence most like the point.
+                for span in (match.span, *match.rivals):
+                    said = answer[offset + span[0] : offset + span[1]] if span else evidence
+                    why = contradiction(point, said)
+                    if why:
+                        status = "contradicted"
+                        evidence = said
+                        reasons.append(f"{label_and_text(point)[0]}: {why}")
+                        break
             # Two things of the reference with their attributes swapped ("Word2Vec produces
             # contextual embeddings"): wherever the answer says it, the point is contradicted.
             if status != "contradicted":
