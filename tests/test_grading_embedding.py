@@ -246,6 +246,13 @@ def test_contradictions_found(point: str, span: str) -> None:
             "complex that it starts modeling noise.",
             "Simple models have high bias and underfit, complex models have high variance.",
         ),
+        # A "not" inside brackets reaches no further: "(spam/not spam) and Regression".
+        (
+            "Supervised learning problems are typically categorized into Classification "
+            "(predicting a category, like spam/not spam) and Regression (predicting a "
+            "continuous value, like a house price).",
+            "and regression, where you predict a number like a house price.",
+        ),
         # A short clause that only shares a word or two with a long point says nothing of it.
         (
             "Support Vector Machines (SVMs): A powerful classification algorithm that finds an "
