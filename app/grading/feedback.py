@@ -77,7 +77,7 @@ def what_to_add(result: KeyPointResult) -> str:
 
 def correction(result: KeyPointResult) -> str:
     """What to correct for a contradicted point: "You said X; in fact Y"."""
-    said = _words(result.evidence or "", CLAIM_WORDS).rstrip(".")
+    said = _words(result.evidence or "", CLAIM_WORDS).rstrip(".:;, ")
     fact = _lower_first(_claim(split_heading(result.point)[1]))
     if said:
         return f"You said \u201c{said}\u201d; in fact {fact}"
