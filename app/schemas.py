@@ -64,6 +64,11 @@ Text = Annotated[str, AfterValidator(_encodable)]
 Int = Annotated[int, BeforeValidator(_json_integer)]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 Id = Annotated[Int, Field(ge=1, le=MAX_ID)]
+# For whole numbers with bounds in an optional field: bounds first, then this validator, so
+# the schema states them as `minimum` and `maximum` even inside `anyOf` (with null).
+JSON_INTEGER = BeforeValidator(_json_integer)
+Milliseconds = Annotated[int, Field(ge=0, le=86_400_000), JSON_INTEGER]
+Seed = Annotated[int, Field(ge=0, le=MAX_ID), JSON_INTEGER]
 GraderName = Annotated[
     str,
     Field(
@@ -335,7 +340,7 @@ class AnswerCreate(BaseModel):
 
     item_id: Id | None = Field(default=None, description="The turn; default: the next one.")
     answer: Text = Field(description="At most 20,000 characters (else 413).")
-    time_taken_ms: Int | None = Field(default=None, ge=0, le=86_400_000)
+    time_taken_ms: Milliseconds | None = None
     grader: GraderName | None = None
     wait: bool = Field(
         default=False,

@@ -144,3 +144,15 @@ def test_answer_errors(client: TestClient) -> None:
     assert client.get(f"{API}/sessions/{session['id']}").json()["items"][0]["answer_ids"] == []
     assert client.get(f"{API}/sessions/99999").status_code == 404
     assert client.get(f"{API}/answers/99999").json()["error"]["code"] == "not_found"
+
+
+def test_time_limit_is_10_to_3600_seconds_as_on_the_home_page(client: TestClient) -> None:
+    for seconds in (5, 3601):
+        response = client.post(f"{API}/sessions", json={"time_limit_s": seconds})
+        assert response.status_code == 422, seconds
+        assert response.json()["error"]["code"] == "validation_error"
+    assert _start(client, count=1, time_limit_s=3600)["config"]["time_limit_s"] == 3600
+    # The schema says so too, in the keywords clients and schemathesis read.
+    options = client.get("/openapi.json").json()["components"]["schemas"]["InterviewOptions"]
+    (integer,) = [c for c in options["properties"]["time_limit_s"]["anyOf"] if c["type"] != "null"]
+    assert (integer["minimum"], integer["maximum"]) == (10, 3600)

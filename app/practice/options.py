@@ -3,12 +3,12 @@ the API's JSON body."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.practice.errors import InvalidOptions
-from app.schemas import MAX_ID, Id, Int
+from app.schemas import JSON_INTEGER, Id, Int, Seed
 
 Order = Literal["random", "weakest", "bank"]
 ORDERS: tuple[Order, ...] = ("random", "weakest", "bank")
@@ -17,6 +17,7 @@ MAX_QUESTIONS = 50
 # interview; a limit of a few seconds or of hours is a typo, not a plan.
 MIN_TIME_LIMIT_S = 10
 MAX_TIME_LIMIT_S = 3600
+TimeLimit = Annotated[int, Field(ge=MIN_TIME_LIMIT_S, le=MAX_TIME_LIMIT_S), JSON_INTEGER]
 MAX_CHOSEN_IDS = 1000
 
 
@@ -44,14 +45,12 @@ class InterviewOptions(BaseModel):
         default=5, ge=1, le=MAX_QUESTIONS, description=f"Number of questions (1-{MAX_QUESTIONS})."
     )
     order: Order = "random"
-    time_limit_s: Int | None = Field(
+    time_limit_s: TimeLimit | None = Field(
         default=None,
-        ge=MIN_TIME_LIMIT_S,
-        le=MAX_TIME_LIMIT_S,
         description=f"Seconds per question ({MIN_TIME_LIMIT_S}-{MAX_TIME_LIMIT_S}); "
         "none = no time limit.",
     )
-    seed: Int | None = Field(default=None, ge=0, le=MAX_ID, description="For a repeatable draw.")
+    seed: Seed | None = Field(default=None, description="For a repeatable draw.")
 
 
 # What the form says for a value it cannot use, by field: one sentence a person can act on.
