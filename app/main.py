@@ -26,6 +26,7 @@ from app.db import Database
 from app.grading.graders import GraderPool
 from app.grading.registry import GraderFactory, grader_factories, grader_names
 from app.health import router as health_router
+from app.material.upload import UploadPreparer
 from app.practice.workers import GradingEvents, GradingWorkers
 from app.security.body_limit import BodySizeLimitMiddleware
 from app.security.csrf import CrossSiteMiddleware, CsrfTokens, load_secret_key
@@ -76,9 +77,11 @@ def create_app(
         app.state.transcriber = transcriber_for(settings)
         if settings.voice_warmup:
             app.state.transcriber.start_background_load()
+        app.state.upload_preparer = UploadPreparer()
         try:
             yield
         finally:
+            app.state.upload_preparer.shutdown()
             workers.stop()
             database.dispose()
 

@@ -16,6 +16,11 @@ class NotesError(ValueError):
         self.line = line
         self.message = message
 
+    def __reduce__(self) -> tuple[type[NotesError], tuple[str, int, str]]:
+        # Raised in the upload's worker process and re-raised in the server's: pickled by its
+        # own arguments, not by the formatted text.
+        return (type(self), (self.source, self.line, self.message))
+
 
 # Grades an example answer may carry in notes, on the 0-100 scale of every grader.
 EXAMPLE_GRADES = {

@@ -14,14 +14,13 @@ from app.deps import AppSettings, DbSession, IdPath
 from app.material.bank import source_summaries
 from app.material.importer import ImportReport, import_parsed_notes, retire_source
 from app.material.notes import NotesError
-from app.material.parser import SUPPORTED_SUFFIXES, parse_notes
+from app.material.parser import SUPPORTED_SUFFIXES
+from app.material.upload import MAX_UPLOAD_BYTES, UploadPreparer, check_upload
 from app.practice.errors import AnswerTooLongError
 from app.practice.options import MAX_QUESTIONS
 from app.web.render import HtmlErrorRoute, error_status, render
 
 router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
-
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 def _page(
@@ -49,6 +48,8 @@ def _page(
 @router.get("/material", response_class=HTMLResponse)
 def material(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     """The notes files in the bank and the upload form."""
+    preparer: UploadPreparer = request.app.state.upload_preparer
+    preparer.start()
     return _page(request, session, user.id)
 
 
@@ -68,20 +69,31 @@ async def upload_material(
     """
     name = PurePath(notes.filename or "").name
     raw = await notes.read(MAX_UPLOAD_BYTES + 1) if name else b""
+    preparer: UploadPreparer = request.app.state.upload_preparer
+    try:
+        check_upload(name, raw)
+        # Decoded, parsed and split into key points in a process of its own (seconds of
+        # CPU for a large file), before the request's session touches the database.
+        prepared = await preparer.prepare(
+            raw,
+            name=name,
+            target=_reimported_name(source, name) if source else name,
+            max_answer_chars=settings.max_answer_chars,
+        )
+    except (NotesError, AnswerTooLongError) as exc:
+        return await run_in_threadpool(
+            _page, request, session, user.id, error=str(exc), status_code=error_status(exc)
+        )
 
     def work() -> HTMLResponse:
-        # In a worker thread, not on the event loop: parsing takes CPU time, importing waits
-        # for the write lock. The file is parsed (and its sizes checked) before the session
-        # touches the database, so no lock is held while a large file is read.
+        # In a worker thread, not on the event loop: writing waits for the write lock.
         try:
-            target = _reimported_name(source, name) if source else name
-            parsed = parse_notes(_uploaded_text(name, raw), source=target)
             # A savepoint: a file that fails half-way leaves nothing behind, and the request's
             # unit of work stays the one place that commits.
             with session.begin_nested():
                 report = import_parsed_notes(
                     session=session,
-                    notes=parsed,
+                    notes=prepared,
                     user_id=user.id,
                     max_answer_chars=settings.max_answer_chars,
                 )
@@ -99,30 +111,7 @@ def retire_material(source_id: IdPath, session: DbSession, user: CurrentUser) ->
     return RedirectResponse(router.url_path_for("material"), status_code=303)
 
 
-def _accepted() -> str:
-    return "plain text or Markdown notes (.txt, .md) or a YAML/JSON bank (.yaml, .json)"
-
-
 def _reimported_name(source: str, uploaded: str) -> str:
     """The bank's file name a re-import updates; its format still comes from the upload."""
     target, suffix = PurePath(source), PurePath(uploaded).suffix.lower()
     return target.name if target.suffix.lower() == suffix else f"{target.stem}{suffix}"
-
-
-def _uploaded_text(name: str, raw: bytes) -> str:
-    """The upload as text; NotesError or AnswerTooLongError when it cannot be imported."""
-    if not name:
-        raise NotesError("upload", 0, "choose a notes file to upload")
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        kind = f"a {suffix} file" if suffix else "a file without an extension"
-        raise NotesError(name, 0, f"{kind} cannot be imported; upload {_accepted()}")
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise AnswerTooLongError(f"{name} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise NotesError(
-            name, line, f"not UTF-8 text; save it as UTF-8 and upload {_accepted()}"
-        ) from None

@@ -10,6 +10,7 @@ from app.accounts.current import CurrentUser
 from app.config import Settings
 from app.deps import AppSettings, DbSession
 from app.material.bank import bank_outline, by_source
+from app.material.upload import MAX_UPLOAD_BYTES
 from app.practice.options import MAX_QUESTIONS
 from app.practice.progress import review_settings
 from app.practice.reviews import daily_plan, review_queue
@@ -18,7 +19,6 @@ from app.security.body_limit import BodyLimit
 from app.security.csrf import require_csrf_token
 from app.voice import web as voice_web
 from app.web import history, interview, material, review, theme
-from app.web.material import MAX_UPLOAD_BYTES
 from app.web.render import HtmlErrorRoute, error_page, render
 from app.web.review import MAX_IMPORT_BYTES
 
