@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     voice_warmup: bool = Field(
         default=True, description="Load the Whisper model in the background at start-up."
     )
+    upload_warmup: bool = Field(
+        default=True,
+        description="Start the process that parses uploaded notes at start-up (else at the "
+        "first upload).",
+    )
     voice_max_bytes: int = Field(
         default=10_000_000, ge=1, description="Largest recording accepted, in bytes."
     )

@@ -78,6 +78,8 @@ def create_app(
         if settings.voice_warmup:
             app.state.transcriber.start_background_load()
         app.state.upload_preparer = UploadPreparer()
+        if settings.upload_warmup:
+            app.state.upload_preparer.start()
         try:
             yield
         finally:

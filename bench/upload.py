@@ -80,6 +80,13 @@ def many_questions() -> tuple[str, str]:
     return "many.txt", _fill(block)
 
 
+def many_questions_changed() -> tuple[str, str]:
+    """The same 2 MB file again with every answer changed: 1,306 new versions (uploaded after
+    `many-questions`, which is not measured)."""
+    name, text = many_questions()
+    return name, text.replace(" Variant ", " Revised variant ")
+
+
 def deep_yaml() -> tuple[str, str]:
     """YAML nested a million levels deep."""
     half = SIZE // 2 - 10
@@ -112,10 +119,18 @@ SHAPES: dict[str, Callable[[], tuple[str, str]]] = {
     "one-giant-line": one_giant_line,
     "glued-capitals-line": glued_capitals_line,
     "many-questions": many_questions,
+    "many-questions-changed": many_questions_changed,
     "deep-yaml": deep_yaml,
     "many-yaml-items": many_yaml_items,
     "alias-bomb": alias_bomb,
 }
+
+
+# Files uploaded (and not measured) before a shape's own upload, on the same server.
+BEFORE: dict[str, Callable[[], tuple[str, str]]] = {"many-questions-changed": many_questions}
+# The issue's target: a 2 MB file of any shape imports in under 5 s while /healthz keeps
+# answering in under 100 ms.
+TARGET_IMPORT_S, TARGET_HEALTH_MS = 5.0, 100.0
 
 
 def _free_port() -> int:
@@ -161,13 +176,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-def upload(base: str, name: str, text: str) -> dict[str, object]:
-    """Upload one file while polling /healthz; the import's time and status, health latencies."""
+def upload(
+    base: str, name: str, text: str, *, before: tuple[str, str] | None = None
+) -> dict[str, object]:
+    """Upload one file while polling /healthz; the import's time and status, health latencies.
+
+    `before`, a file uploaded first (not measured), for shapes that re-import.
+    """
     with httpx.Client(base_url=base, timeout=300) as browser:
         page = browser.get("/material")
         body = BeautifulSoup(page.text, "html.parser").body
         assert body is not None
         token = json.loads(str(body["hx-headers"]))["X-CSRF-Token"]
+        if before is not None:
+            first = browser.post(
+                "/material",
+                files={"notes": (before[0], before[1].encode(), "text/plain")},
+                headers={"X-CSRF-Token": token, "Origin": base},
+            )
+            assert first.status_code == 200, first.status_code
         latencies: list[float] = []
         done = threading.Event()
 
@@ -213,30 +240,47 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--shapes", default=",".join(SHAPES))
     args = parser.parse_args()
+    print(f"load average at start: {_load()}")
     print(
-        f"{'shape':22} {'bytes':>9} {'status':>6} {'import s':>9} "
-        f"{'health p50':>10} {'p99':>7} {'max':>7}  message"
+        f"{'shape':22} {'bytes':>9} {'status':>6} {'import s':>9} {'worst':>6} "
+        f"{'health p50':>10} {'p99':>6} {'worst':>6} {'max':>6} {'target':>6}  message"
     )
     for shape in args.shapes.split(","):
         name, text = SHAPES[shape]()
+        before = BEFORE[shape]() if shape in BEFORE else None
         runs = []
         for _ in range(args.repeats):
             with tempfile.TemporaryDirectory() as tmp:
                 process, base = start_server(Path(tmp) / "data")
                 try:
-                    runs.append(upload(base, name, text))
+                    runs.append(upload(base, name, text, before=before))
                 finally:
                     process.terminate()
                     process.wait(timeout=30)
-        worst = max(runs, key=lambda run: float(run["seconds"]))  # type: ignore[arg-type]
+        seconds = [float(r["seconds"]) for r in runs]  # type: ignore[arg-type]
+        p99s = [float(r["health_p99_ms"]) for r in runs]  # type: ignore[arg-type]
+        worst = runs[seconds.index(max(seconds))]
+        met = statistics.median(seconds) < TARGET_IMPORT_S and (
+            statistics.median(p99s) < TARGET_HEALTH_MS
+        )
         print(
             f"{shape:22} {len(text.encode()):>9,} {worst['status']:>6} "
-            f"{statistics.median(float(r['seconds']) for r in runs):>9.2f} "  # type: ignore[arg-type]
+            f"{statistics.median(seconds):>9.2f} {max(seconds):>6.2f} "
             f"{statistics.median(float(r['health_p50_ms']) for r in runs):>10.1f} "  # type: ignore[arg-type]
-            f"{max(float(r['health_p99_ms']) for r in runs):>7.1f} "  # type: ignore[arg-type]
-            f"{max(float(r['health_max_ms']) for r in runs):>7.1f}  {worst['message']}"
+            f"{statistics.median(p99s):>6.1f} {max(p99s):>6.1f} "
+            f"{max(float(r['health_max_ms']) for r in runs):>6.1f} "  # type: ignore[arg-type]
+            f"{'met' if met else 'MISSED':>6}  {worst['message']}"
         )
-    print("import s: median of the repeats; health p50: median; p99 and max: worst repeat.")
+    print(
+        "import s and health p50/p99: median of the repeats; worst: the worst repeat; max: the "
+        "slowest /healthz of all repeats. target: median import under "
+        f"{TARGET_IMPORT_S:g} s and median /healthz p99 under {TARGET_HEALTH_MS:g} ms."
+    )
+    print(f"load average at the end: {_load()} (2 cores here: above 2, figures are upper bounds)")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

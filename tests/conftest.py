@@ -140,6 +140,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         grader="fake",
         embedding_warmup=False,
+        upload_warmup=False,
         # TestClient's Host; the default list (loopback names) stays what users get.
         trusted_hosts=[TEST_HOST],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import socket
 import threading
@@ -16,8 +17,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.accounts.users import ensure_local_user
 from app.config import Settings
 from app.main import create_app
+from app.material import importer
+from app.material.importer import import_notes_text
 from app.material.notes import NotesError
 from app.material.parser import parse_notes
 from app.models import Question
@@ -239,3 +243,44 @@ def test_a_line_longer_than_notes_have_is_refused_with_its_number() -> None:
     text = "Part 1: P\n1. T\nInterviewer: What?\nYour Answer: " + "aB-C" * 30_000 + "\n"
     with pytest.raises(NotesError, match=r"n\.txt:4: the line is 120,0\d\d characters"):
         parse_notes(text, source="n.txt")
+
+
+NOTES = (
+    "Part 1: Basics\n1. Softmax\nInterviewer: What does softmax do?\n"
+    "Your Answer: It turns scores into probabilities that sum to one.\n"
+)
+
+
+def test_uploads_keep_working_after_the_parsing_process_dies(
+    app: FastAPI, client: TestClient
+) -> None:
+    # The file is parsed in a process of the server's own; killed (say by the kernel when
+    # memory runs out), it is replaced and the next upload imports as if nothing happened.
+    assert _upload(client, "first.txt", NOTES)[0] == 200
+    workers = multiprocessing.active_children()
+    assert workers
+    for worker in workers:
+        worker.kill()
+        worker.join(timeout=10)
+    status, _ = _upload(client, "second.txt", NOTES.replace("softmax", "a sigmoid"))
+    assert status == 200
+    with app.state.database.session() as session:
+        texts = set(session.scalars(select(Question.text)))
+    assert {"What does softmax do?", "What does a sigmoid do?"} <= texts
+
+
+def test_an_import_that_fails_half_way_leaves_the_bank_as_it_was(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The new questions are written before their revisions: a failure in between must not
+    # leave questions without their first revision (or any of the file) behind.
+    before = _bank_size(app)
+
+    def fail(*_args: object) -> dict[str, object]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "_revision", fail)
+    with pytest.raises(RuntimeError), app.state.database.session() as session:
+        user_id = ensure_local_user(session=session).id
+        import_notes_text(session=session, text=NOTES, name="half.txt", user_id=user_id)
+    assert _bank_size(app) == before

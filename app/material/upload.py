@@ -73,29 +73,34 @@ class UploadPreparer:
     async def prepare(
         self, raw: bytes, *, name: str, target: str, max_answer_chars: int
     ) -> PreparedNotes:
-        """`prepare_upload` in the worker process; its NotesError or AnswerTooLongError."""
-        pool = self._executor()
-        try:
-            return await asyncio.wrap_future(
-                pool.submit(
-                    prepare_upload,
-                    raw,
-                    name=name,
-                    target=target,
-                    max_answer_chars=max_answer_chars,
+        """`prepare_upload` in the worker process; its NotesError or AnswerTooLongError.
+
+        A worker that died (killed, out of memory) is replaced once, and the file tried again.
+        """
+        for attempt in (1, 2):
+            pool = self._executor()
+            try:
+                return await asyncio.wrap_future(
+                    pool.submit(
+                        prepare_upload,
+                        raw,
+                        name=name,
+                        target=target,
+                        max_answer_chars=max_answer_chars,
+                    )
                 )
-            )
-        except BrokenProcessPool:
-            # The worker died (killed, out of memory): the next upload gets a new one.
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            except BrokenProcessPool:
+                with self._lock:
+                    if self._pool is pool:
+                        self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def start(self) -> None:
-        """Start the worker process now, in the background (the upload page calls this, so
-        the interpreter is up by the time a file is chosen)."""
+        """Start the worker process now, in the background (at the server's start, so the
+        first upload does not wait for an interpreter to load)."""
         self._executor().submit(int)
 
     def _executor(self) -> ProcessPoolExecutor:

@@ -48,8 +48,6 @@ def _page(
 @router.get("/material", response_class=HTMLResponse)
 def material(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
     """The notes files in the bank and the upload form."""
-    preparer: UploadPreparer = request.app.state.upload_preparer
-    preparer.start()
     return _page(request, session, user.id)
 
 
