@@ -107,6 +107,9 @@ def health_report(app: FastAPI) -> dict[str, Any]:
     voice = state.transcriber.readiness()
     if voice["loading"]:
         warming_up.append("voice")
+    # The process that parses uploads, while it boots at start-up (UPLOAD_WARMUP).
+    if state.upload_preparer.readiness()["loading"]:
+        warming_up.append("upload")
     grading = grading_report(state.database, lease_s=state.settings.grading_lease_s)
     report: dict[str, Any] = {
         "status": "degraded" if not database["ok"] else "warming_up" if warming_up else "ok",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import PurePath
+from typing import Any
 
 from app.material.importer import PreparedNotes, prepare_notes
 from app.material.notes import NotesError
@@ -69,6 +70,7 @@ class UploadPreparer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._started: Future[int] | None = None
 
     async def prepare(
         self, raw: bytes, *, name: str, target: str, max_answer_chars: int
@@ -101,7 +103,13 @@ class UploadPreparer:
     def start(self) -> None:
         """Start the worker process now, in the background (at the server's start, so the
         first upload does not wait for an interpreter to load)."""
-        self._executor().submit(int)
+        self._started = self._executor().submit(int)
+
+    def readiness(self) -> dict[str, Any]:
+        """What /healthz says: `loading` while the process started by `start` boots."""
+        started = self._started
+        loading = started is not None and not started.done()
+        return {"ready": started is not None and started.done(), "loading": loading}
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
