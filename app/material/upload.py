@@ -60,6 +60,12 @@ def prepare_upload(raw: bytes, *, name: str, target: str, max_answer_chars: int)
     return prepare_notes(parse_notes(text, source=target), max_answer_chars=max_answer_chars)
 
 
+def _loaded() -> bool:
+    # Run in the worker at start: unpickling a reference to this module's function imports
+    # it (and the parser, and the key point splitter) before the first file arrives.
+    return True
+
+
 class UploadPreparer:
     """One worker process, started at the first upload and kept, that runs `prepare_upload`.
 
@@ -70,7 +76,7 @@ class UploadPreparer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
-        self._started: Future[int] | None = None
+        self._started: Future[bool] | None = None
 
     async def prepare(
         self, raw: bytes, *, name: str, target: str, max_answer_chars: int
@@ -103,7 +109,7 @@ class UploadPreparer:
     def start(self) -> None:
         """Start the worker process now, in the background (at the server's start, so the
         first upload does not wait for an interpreter to load)."""
-        self._started = self._executor().submit(int)
+        self._started = self._executor().submit(_loaded)
 
     def readiness(self) -> dict[str, Any]:
         """What /healthz says: `loading` while the process started by `start` boots."""
