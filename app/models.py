@@ -216,6 +216,11 @@ class ExampleAnswer(Base):
     answer_id: Mapped[int | None] = mapped_column(
         ForeignKey("answer.id", ondelete="SET NULL"), index=True
     )
+    # Whose example it is: the person whose answer it was ("reviewed", "override"), used only
+    # when grading their answers; None for the notes' own, which everyone's grading uses.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     question: Mapped[Question] = relationship(back_populates="example_answers")

@@ -232,7 +232,7 @@ def _bench(
         for q in questions:
             found = get_question(session=session, user_id=None, question_id=q["id"])
             assert found is not None
-            bank[q["id"]] = grading_question(found)
+            bank[q["id"]] = grading_question(found, user_id=None)
     database.dispose()
     grader = EmbeddingGrader.from_settings(settings)
     grader.grade_batch([(bank[qid], text) for qid, text in answers[:16]])  # load + warm caches

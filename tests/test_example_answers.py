@@ -132,8 +132,8 @@ def test_import_stores_them_and_the_grader_sees_them(database: Database) -> None
             name="reg.txt",
         )
     with database.session() as session:
-        target = grading_question(_question(session, "What is overfitting?"))
-        plain = grading_question(_question(session, "What does dropout do?"))
+        target = grading_question(_question(session, "What is overfitting?"), user_id=None)
+        plain = grading_question(_question(session, "What does dropout do?"), user_id=None)
 
     assert target.reference_answers == (
         "The model learns noise in the training data and fails to generalise.",
@@ -220,7 +220,10 @@ def test_override_and_confirm_make_one_example_per_answer(database: Database) ->
     with database.session() as session:
         rows = session.scalars(select(ExampleAnswer).where(ExampleAnswer.source != "notes")).all()
         assert [(r.source, r.score, r.answer_id) for r in rows] == [("override", 35.0, answer.id)]
-        exemplars = grading_question(_question(session, "What does dropout do?")).exemplars
+        question = _question(session, "What does dropout do?")
+        exemplars = grading_question(question, user_id=user.id).exemplars
         assert [(e.text, e.score, e.source) for e in exemplars] == [
             ("It zeroes random activations while training.", 35.0, "override")
         ]
+        # Someone else's grading of the question never sees it.
+        assert grading_question(question, user_id=user.id + 1).exemplars == ()

@@ -213,3 +213,41 @@ def test_upgrade_keeps_a_used_sqlite_database(tmp_path: Path) -> None:
         admin = connection.execute(text("SELECT is_admin FROM user WHERE id = 1")).scalar()
     assert owner == 1
     assert admin
+
+
+def test_0007_gives_person_made_examples_their_owner(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite:///{tmp_path / 'examples.db'}")
+    config = alembic_config(database.engine)
+    command.upgrade(config, "0006_review_fsrs")
+    with database.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO user (id, name, created_at, is_admin) VALUES (1, 'me', '2026-01-01', 1)",
+            "INSERT INTO user (id, name, created_at, is_admin) VALUES (2, 'bo', '2026-01-01', 0)",
+            "INSERT INTO source_file (id, name, format, content_hash, imported_at, user_id, "
+            "published) VALUES (1, 'n.txt', 'text', 'h', '2026-01-01', 1, 1)",
+            "INSERT INTO part VALUES (1, 1, 1, 'P')",
+            "INSERT INTO topic VALUES (1, 1, 1, 'T')",
+            "INSERT INTO question (id, source_file_id, topic_id, key, position, text, "
+            "reference_answer, alternative_answers, content_hash, version, follow_up, retired, "
+            "created_at, updated_at) VALUES (1, 1, 1, 'q', 0, 'Q?', 'A.', '[]', 'h', 1, 0, 0, "
+            "'2026-01-01', '2026-01-01')",
+            "INSERT INTO answer (id, user_id, question_id, question_version, text, created_at, "
+            "grading_state, grading_attempts) VALUES (1, 2, 1, 1, 'Bo says', '2026-01-01', "
+            "'done', 1)",
+            # From the notes; Bo's override; an override whose answer was deleted (owner lost).
+            "INSERT INTO example_answer (id, question_id, text, score, source, created_at) "
+            "VALUES (1, 1, 'From the notes', 100, 'notes', '2026-01-01')",
+            "INSERT INTO example_answer (id, question_id, text, score, source, answer_id, "
+            "created_at) VALUES (2, 1, 'Bo says', 0, 'override', 1, '2026-01-01')",
+            "INSERT INTO example_answer (id, question_id, text, score, source, created_at) "
+            "VALUES (3, 1, 'Whose?', 0, 'override', '2026-01-01')",
+        ):
+            connection.execute(text(statement))
+    command.upgrade(config, "0007_example_owner")
+    with database.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, user_id FROM example_answer ORDER BY id"))
+        assert [tuple(row) for row in rows] == [(1, None), (2, 2)]
+    command.downgrade(config, "0006_review_fsrs")
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM example_answer")).scalar() == 2
+    database.dispose()

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Answer, Interview, Review, SignInSession, SourceFile, User, utcnow
+from app.models import (
+    Answer,
+    ExampleAnswer,
+    Interview,
+    Review,
+    SignInSession,
+    SourceFile,
+    User,
+    utcnow,
+)
 
 # The user every single-user instance had before accounts; the first account may claim it.
 LOCAL_USER = "me"
@@ -159,6 +168,8 @@ def delete_user(*, session: Session, name: str) -> None:
         raise AccountError("there is no admin to take over the user's banks")
     session.execute(update(SourceFile).where(SourceFile.user_id == user.id).values(user_id=heir.id))
     session.execute(delete(Review).where(Review.user_id == user.id))
+    # Their graded examples go with their answers: left ownerless they would count for everyone.
+    session.execute(delete(ExampleAnswer).where(ExampleAnswer.user_id == user.id))
     session.execute(delete(Answer).where(Answer.user_id == user.id))
     session.execute(delete(Interview).where(Interview.user_id == user.id))
     session.delete(user)

@@ -222,8 +222,14 @@ def get_question(*, session: Session, user_id: int | None, question_id: int) -> 
     return session.scalar(select(Question).where(Question.id == question_id, visible_to(user_id)))
 
 
-def grading_question(question: Question) -> GradingQuestion:
-    """The grader's view of a stored question: its references, key points and graded examples."""
+def grading_question(question: Question, *, user_id: int | None) -> GradingQuestion:
+    """The grader's view of a stored question for grading `user_id`'s answers: its references,
+    key points, and the graded examples of the notes and of that user (None: the notes' only).
+
+    Another person's examples never count: on a published bank, one user's "I disagree" would
+    change everyone's grades, and the card that quotes the closest example would show them
+    someone else's answer.
+    """
     return GradingQuestion(
         question=question.text,
         reference_answer=question.reference_answer,
@@ -233,16 +239,18 @@ def grading_question(question: Question) -> GradingQuestion:
         exemplars=tuple(
             Exemplar(text=e.text, score=e.score, source=cast(ExemplarSource, e.source))
             for e in question.example_answers
+            if e.user_id is None or e.user_id == user_id
         ),
     )
 
 
 def grading_question_for_turn(
-    question: Question, *, prompt: str | None, focus_point: str | None
+    question: Question, *, user_id: int, prompt: str | None, focus_point: str | None
 ) -> GradingQuestion:
-    """What a turn is graded against: a follow-up only against the key point it asks about."""
+    """What a turn of `user_id`'s is graded against: a follow-up only against the key point
+    it asks about."""
     if not focus_point:
-        return grading_question(question)
+        return grading_question(question, user_id=user_id)
     return GradingQuestion(
         question=prompt or question.text,
         reference_answer=focus_point,

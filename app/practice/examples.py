@@ -24,9 +24,9 @@ class ExampleError(ValueError):
 def record_example_answer(
     *, session: Session, answer: Answer, score: float, source: PersonSource
 ) -> ExampleAnswer:
-    """Store `answer` as a graded example of its question (one per answer; a new grade replaces
-    the old one). `source` is "reviewed" (the person confirmed the grade) or "override" (the
-    person disagreed and gave this score)."""
+    """Store `answer` as a graded example of its question for its author's grading only (one per
+    answer; a new grade replaces the old one). `source` is "reviewed" (the person confirmed the
+    grade) or "override" (the person disagreed and gave this score)."""
     if not 0 <= score <= 100:
         raise ExampleError(f"an example's score must be 0-100, not {score}")
     text = answer.text.strip()
@@ -34,7 +34,13 @@ def record_example_answer(
         raise ExampleError("an empty answer cannot be an example")
     example = next((e for e in answer.question.example_answers if e.answer_id == answer.id), None)
     if example is None:
-        example = ExampleAnswer(question=answer.question, answer_id=answer.id, text=text, score=0)
+        example = ExampleAnswer(
+            question=answer.question,
+            answer_id=answer.id,
+            user_id=answer.user_id,
+            text=text,
+            score=0,
+        )
         session.add(example)
     example.text, example.score, example.source = text, float(score), source
     session.flush()

@@ -126,6 +126,7 @@ def claim_jobs(
         question = item.question if item is not None else questions[answer.question_id]
         target = grading_question_for_turn(
             question,
+            user_id=answer.user_id,
             prompt=item.prompt if item else None,
             focus_point=item.focus_point if item else None,
         )

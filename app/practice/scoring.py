@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.grading.base import Grade, Grader, GradingQuestion, UnknownGraderError
@@ -60,7 +60,8 @@ class BankQuestions:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[int, str], GradingQuestion] = OrderedDict()
+        # By (user, question, hash): the graded examples in a question differ per user.
+        self._items: OrderedDict[tuple[int, int, str], GradingQuestion] = OrderedDict()
         self._lock = threading.Lock()
 
     def get_many(
@@ -72,7 +73,10 @@ class BankQuestions:
         # Graded examples added since (an override) change what the grader sees, not the hash.
         examples = (
             select(func.count(ExampleAnswer.id), func.max(ExampleAnswer.id))
-            .where(ExampleAnswer.question_id == Question.id)
+            .where(
+                ExampleAnswer.question_id == Question.id,
+                or_(ExampleAnswer.user_id.is_(None), ExampleAnswer.user_id == user_id),
+            )
             .correlate(Question)
         )
         query = select(
@@ -88,9 +92,9 @@ class BankQuestions:
         found: dict[int, GradingQuestion] = {}
         with self._lock:
             for qid, content_hash in hashes.items():
-                cached = self._items.get((qid, content_hash))
+                cached = self._items.get((user_id, qid, content_hash))
                 if cached is not None:
-                    self._items.move_to_end((qid, content_hash))
+                    self._items.move_to_end((user_id, qid, content_hash))
                     found[qid] = cached
         missing = set(hashes) - set(found)
         if missing:
@@ -99,10 +103,10 @@ class BankQuestions:
                 .where(Question.id.in_(missing))
                 .options(selectinload(Question.key_points), selectinload(Question.example_answers))
             )
-            loaded = {q.id: grading_question(q) for q in rows}
+            loaded = {q.id: grading_question(q, user_id=user_id) for q in rows}
             with self._lock:
                 for qid, question in loaded.items():
-                    self._items[(qid, hashes[qid])] = question
+                    self._items[(user_id, qid, hashes[qid])] = question
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
             found.update(loaded)

@@ -537,6 +537,7 @@ def _import(
                 ExampleAnswer(
                     question_id=example_of.question_id,
                     answer_id=example_of.id,
+                    user_id=example_of.user_id,
                     text=example_of.text.strip(),
                     score=float(entry["score"]),
                     source=str(entry["source"]),
