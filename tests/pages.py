@@ -18,6 +18,7 @@ PAGES: dict[str, str] = {
     "progress": "/progress",
     "question-history": "{question_history}",
     "material": "/material",
+    "api-keys": "/account/api-keys",
     "not-found": "/no-such-page",
 }
 

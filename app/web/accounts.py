@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from app.accounts.api_keys import ApiKeyError, create_api_key, list_api_keys, revoke_api_key
 from app.accounts.current import CurrentUser, current_user, local_path
 from app.accounts.limits import SignInLimiter
 from app.accounts.passwords import PasswordError, Passwords, new_password_hash
@@ -201,6 +203,55 @@ def change_password(
     except (PasswordError, AccountError) as exc:
         return _password_page(request, error=_sentence(exc), status_code=422)
     return _password_page(request, done=True)
+
+
+def _keys_page(
+    request: Request,
+    session: Session,
+    user_id: int,
+    *,
+    new_key: str | None = None,
+    new_name: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = {
+        "keys": list_api_keys(session=session, user_id=user_id),
+        "new_key": new_key,
+        "new_name": new_name,
+        "error": error,
+    }
+    return render(request, "account_api_keys.html", context, status_code=status_code)
+
+
+@signed_in.get("/account/api-keys", response_class=HTMLResponse, name="api_keys")
+def api_keys(request: Request, session: DbSession, user: CurrentUser) -> HTMLResponse:
+    """The user's API keys (revoked ones too) and the form that creates one."""
+    return _keys_page(request, session, user.id)
+
+
+@signed_in.post("/account/api-keys", response_class=HTMLResponse)
+def create_key(
+    request: Request, session: DbSession, user: CurrentUser, name: FieldText = ""
+) -> HTMLResponse:
+    """Create a key and show it, this once: only its hash is stored."""
+    try:
+        key = create_api_key(session=session, user_id=user.id, name=name)
+    except ApiKeyError as exc:
+        return _keys_page(request, session, user.id, error=_sentence(exc), status_code=422)
+    return _keys_page(request, session, user.id, new_key=key, new_name=name.strip())
+
+
+@signed_in.post("/account/api-keys/revoke", response_class=HTMLResponse)
+def revoke_key(
+    request: Request, session: DbSession, user: CurrentUser, name: FieldText = ""
+) -> Response:
+    """Revoke one of the user's keys by name: it stops working at once."""
+    try:
+        revoke_api_key(session=session, user_id=user.id, name=name)
+    except ApiKeyError as exc:
+        return _keys_page(request, session, user.id, error=_sentence(exc), status_code=422)
+    return RedirectResponse(signed_in.url_path_for("api_keys"), status_code=303)
 
 
 def _sign_up_open(settings: Settings) -> bool:
