@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -284,3 +288,48 @@ def test_an_import_that_fails_half_way_leaves_the_bank_as_it_was(
         user_id = ensure_local_user(session=session).id
         import_notes_text(session=session, text=NOTES, name="half.txt", user_id=user_id)
     assert _bank_size(app) == before
+
+
+def test_the_parsing_process_ends_when_its_server_is_killed(tmp_path: Path) -> None:
+    # A server killed outright never shuts its worker down; the worker must not outlive it.
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "data"),
+        "GRADER": "embedding",
+        "EMBEDDING_WARMUP": "false",
+        "VOICE_WARMUP": "false",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    serve = "import sys; from app.cli import main; sys.exit(main())"
+    server = subprocess.Popen(
+        [sys.executable, "-c", serve, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert time.monotonic() < deadline, "the server did not start its parsing process"
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()
+                if "upload" not in health["warming_up"]:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        workers = [
+            int(pid)
+            for pid in children
+            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+        ]
+        assert workers, "no parsing process"
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "the parsing process outlived its server"
+        time.sleep(0.2)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import PurePath
@@ -22,6 +24,8 @@ from app.material.parser import SUPPORTED_SUFFIXES, parse_notes
 from app.practice.errors import AnswerTooLongError
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# How often the worker process checks that the server that started it is still there.
+PARENT_CHECK_S = 1.0
 
 
 def accepted_formats() -> str:
@@ -58,6 +62,21 @@ def prepare_upload(raw: bytes, *, name: str, target: str, max_answer_chars: int)
     """Decode, parse (as the bank file `target`) and prepare an uploaded file `name`."""
     text = uploaded_text(name, raw)
     return prepare_notes(parse_notes(text, source=target), max_answer_chars=max_answer_chars)
+
+
+def _exit_with(parent: int) -> None:
+    """In the worker, at its start: exit once the server that started it is gone.
+
+    A server killed outright (SIGKILL, the OOM killer) never shuts its pool down, and the
+    worker, waiting for files that will never come, would stay behind for good.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _loaded() -> bool:
@@ -123,7 +142,10 @@ class UploadPreparer:
                 # "spawn": a fresh interpreter. A fork of the server would copy its threads'
                 # locks (the database pool, the grader) in whatever state they were.
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
