@@ -232,6 +232,14 @@ def test_keyboard_only_the_answer_box_has_focus_after_each_step(
             active = page.evaluate("document.activeElement?.outerHTML.slice(0, 80)")
             pytest.fail(f"{after}, focus is on {active}, not in the answer box")
 
+    def graded() -> None:
+        # The card arrives by an htmx swap, and focus moves to its heading when the swap
+        # settles: wait for that, or a control focused in between would lose focus to it.
+        page.get_by_test_id("score").wait_for(timeout=60_000)
+        page.wait_for_function(
+            "() => document.activeElement?.id === 'grade-heading'", timeout=5_000
+        )
+
     page.goto(base + "/")
     page.get_by_test_id("start-interview").focus()
     page.keyboard.press("Enter")
@@ -239,7 +247,7 @@ def test_keyboard_only_the_answer_box_has_focus_after_each_step(
     box_has_focus("after Start")
     page.keyboard.type("Attention weighs every token against every other token in the text.")
     page.keyboard.press("Control+Enter")
-    page.get_by_test_id("score").wait_for(timeout=60_000)
+    graded()
     # Try again swaps the form back in with htmx; the box has focus again.
     page.get_by_test_id("try-again").focus()
     page.keyboard.press("Enter")
@@ -247,7 +255,7 @@ def test_keyboard_only_the_answer_box_has_focus_after_each_step(
     box_has_focus("after Try again")
     page.keyboard.type("Attention weighs tokens, layers stack, and the model predicts words.")
     page.keyboard.press("Control+Enter")
-    page.get_by_test_id("score").wait_for(timeout=60_000)
+    graded()
     follow_ups = page.get_by_test_id("follow-up")
     if follow_ups.count():
         follow_ups.first.focus()
@@ -256,10 +264,19 @@ def test_keyboard_only_the_answer_box_has_focus_after_each_step(
         box_has_focus("after a follow-up")
         page.keyboard.type("It means the model weighs tokens against each other.")
         page.keyboard.press("Control+Enter")
-        page.get_by_test_id("score").wait_for(timeout=60_000)
-    page.get_by_test_id("next-question").focus()
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+        graded()
+    next_question = page.get_by_test_id("next-question")
+    href = str(next_question.get_attribute("href"))
+    next_question.focus()
+    page.wait_for_function(
+        "() => document.activeElement?.dataset.testid === 'next-question'", timeout=5_000
+    )
+    page.keyboard.press("Enter")
+    try:
+        page.wait_for_url(base + href, timeout=60_000)
+    except PlaywrightTimeout:
+        active = page.evaluate("document.activeElement?.outerHTML.slice(0, 80)")
+        pytest.fail(f"Enter on Next question ({href}) did not open it: at {page.url}, {active}")
     box_has_focus("after Next question")
     context.close()
 
