@@ -81,6 +81,26 @@ def test_answer_is_stored_graded_and_returned(client: TestClient) -> None:
     assert done.status_code == 409 and done.json()["error"]["code"] == "session_finished"
 
 
+def test_a_stored_grade_reads_as_the_same_answer_scored_without_storing(
+    client: TestClient,
+) -> None:
+    session = _start(client, count=1, order="bank")
+    question = client.get(f"{API}/questions/{session['items'][0]['question_id']}").json()
+    answer = question["reference_answer"].split(".")[0]
+    stored = client.post(
+        f"{API}/sessions/{session['id']}/answers", json={"answer": answer, "wait": True}
+    ).json()["grade"]
+    scored = client.post(f"{API}/score", json={"question_id": question["id"], "answer": answer})
+    fresh = scored.json()
+    assert {"id", "created_at"} <= stored.keys() and fresh["question_id"] == question["id"]
+    assert len({p["status"] for p in fresh["key_points"]}) > 1  # a grade with some to compare
+    # Stored grades keep one decimal; elapsed time differs from run to run.
+    assert stored["score"] == round(fresh["score"], 1)
+    shared = set(stored) & set(fresh) - {"score", "elapsed_ms"}
+    assert shared == set(fresh) - {"question_id", "score", "elapsed_ms"}
+    assert {k: stored[k] for k in shared} == {k: fresh[k] for k in shared}
+
+
 def test_answer_comes_back_at_once_with_a_link_to_poll(client: TestClient) -> None:
     session = _start(client, count=1)
     response = client.post(f"{API}/sessions/{session['id']}/answers", json={"answer": "attention"})

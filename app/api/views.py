@@ -53,19 +53,26 @@ def stored_grade(grade: StoredGrade) -> StoredGradeOut:
     return StoredGradeOut(
         id=view.id,
         created_at=grade.created_at,
-        score=finite(view.score) or 0.0,
-        verdict=view.verdict,  # type: ignore[arg-type]  # stored from a Verdict
-        key_points=[_key_point(p) for p in view.key_points],
-        feedback=view.feedback,
-        grader=view.grader,
-        grader_version=view.grader_version,
-        elapsed_ms=finite(view.elapsed_ms),
-        fallback=view.fallback,
-        fallback_reason=view.fallback_reason,
-        usage=view.usage,
-        reference=decided_reference(view.details),
-        decided_by_examples=decided_by_examples(view.details),
+        **_grade_fields(view, key_points=[_key_point(p) for p in view.key_points]),
     )
+
+
+def _grade_fields(grade: Grade | GradeView, *, key_points: list[KeyPointOut]) -> dict[str, Any]:
+    """The fields of GradeOut, alike for a grader's result and a stored grade's view."""
+    return {
+        "score": finite(grade.score) or 0.0,
+        "verdict": grade.verdict,
+        "key_points": key_points,
+        "feedback": grade.feedback,
+        "grader": grade.grader,
+        "grader_version": grade.grader_version,
+        "elapsed_ms": finite(grade.elapsed_ms),
+        "fallback": grade.fallback,
+        "fallback_reason": grade.fallback_reason,
+        "usage": grade.usage,
+        "reference": decided_reference(grade.details),
+        "decided_by_examples": decided_by_examples(grade.details),
+    }
 
 
 def _key_point(point: dict[str, Any]) -> KeyPointOut:
@@ -143,28 +150,15 @@ def session_out(interview: Interview) -> SessionOut:
 
 def grade_response(grade: Grade, *, question_id: int | None = None) -> ScoreResponse:
     """The API view of a grader's result."""
-    return ScoreResponse(
-        score=finite(grade.score) or 0.0,
-        verdict=grade.verdict,
-        key_points=[
-            KeyPointOut(
-                point=p.point,
-                label=p.label,
-                text=p.text,
-                status=p.status,
-                evidence=p.evidence,
-                similarity=finite(p.similarity),
-            )
-            for p in grade.key_points
-        ],
-        feedback=grade.feedback,
-        grader=grade.grader,
-        grader_version=grade.grader_version,
-        elapsed_ms=finite(grade.elapsed_ms),
-        fallback=grade.fallback,
-        fallback_reason=grade.fallback_reason,
-        usage=grade.usage,
-        reference=decided_reference(grade.details),
-        decided_by_examples=decided_by_examples(grade.details),
-        question_id=question_id,
-    )
+    key_points = [
+        KeyPointOut(
+            point=p.point,
+            label=p.label,
+            text=p.text,
+            status=p.status,
+            evidence=p.evidence,
+            similarity=finite(p.similarity),
+        )
+        for p in grade.key_points
+    ]
+    return ScoreResponse(question_id=question_id, **_grade_fields(grade, key_points=key_points))
