@@ -3,8 +3,6 @@ bank they shape only their own grades, and no one else's grade card quotes them.
 
 from __future__ import annotations
 
-import time
-
 from bs4 import Tag
 from sqlalchemy import select
 
@@ -16,8 +14,8 @@ from app.material.importer import publish_bank
 from app.models import ExampleAnswer, Question
 from tests.accounts_support import add_user, password_settings, sign_in
 from tests.fakes import FAKE_GRADERS
-from tests.html import one, page_of
-from tests.test_web_interview import HTMX
+from tests.html import one
+from tests.practice_support import practise_and_grade
 from tests.web_client import PageClient
 
 NOTES = """\
@@ -34,26 +32,7 @@ ALICES_ANSWER = "The bulb is in a closed path with the battery."
 
 def _answer(client: PageClient, text: str) -> Tag:
     """Practise the question from the home page, answer it, and return the grade card."""
-    home = page_of(client.get("/").text)
-    question = next(q for q in home.select("[data-testid=question]") if QUESTION in q.get_text())
-    form = one(question, "[data-testid=practise-question]").find_parent("form")
-    assert form is not None
-    data = {str(i["name"]): str(i["value"]) for i in form.select("input")}
-    page = page_of(client.post(str(form["action"]), data=data).text)
-    answer_form = one(page, "form[data-testid=answer-form]")
-    hidden = {str(i["name"]): str(i["value"]) for i in answer_form.select("input[type=hidden]")}
-    response = client.post(
-        str(answer_form["action"]), data={**hidden, "answer": text}, headers=HTMX
-    )
-    assert response.status_code == 200
-    card = page_of(response.text)
-    for _ in range(600):
-        pending = card.select_one("[data-testid=grade-pending]")
-        if pending is None:
-            return card
-        time.sleep(0.1)
-        card = page_of(client.get(str(pending["hx-get"]), headers=HTMX).text)
-    raise AssertionError("the answer was never graded")
+    return practise_and_grade(client, QUESTION, text)
 
 
 def _verdict(card: Tag) -> str:

@@ -22,9 +22,7 @@ from app.main import create_app
 from app.models import Answer, Question, StoredGrade, utcnow
 from tests.fakes import FAKE_GRADERS, OverlapGrader
 from tests.html import one, page_of
-from tests.web_client import PageClient
-
-HTMX = {"HX-Request": "true"}
+from tests.web_client import HTMX, PageClient
 
 
 class GatedGrader(OverlapGrader):

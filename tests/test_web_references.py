@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
+from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from tests.test_web_interview import HTMX, one, page_of
+from tests.html import one
+from tests.practice_support import practise_and_grade
 
 NOTES = """\
 Part 1: Circuits
@@ -25,41 +25,20 @@ Example answer (strong): "The bulb and the battery form a closed loop, so curren
 )
 
 
-def _answer(client: TestClient, notes: str, text: str) -> object:
+def _answer(client: TestClient, notes: str, text: str) -> BeautifulSoup:
+    """Upload the notes, answer the bulb question, and return the grade card."""
     upload = client.post("/material", files={"notes": ("circuits.txt", notes, "text/plain")})
     assert upload.status_code == 200
-    home = page_of(client.get("/").text)
-    question = next(
-        q for q in home.select("[data-testid=question]") if "bulb light up" in q.get_text()
-    )
-    form = one(question, "[data-testid=practise-question]").find_parent("form")
-    assert form is not None
-    data = {str(i["name"]): str(i["value"]) for i in form.select("input")}
-    page = page_of(client.post(str(form["action"]), data=data).text)
-    answer_form = one(page, "form[data-testid=answer-form]")
-    hidden = {str(i["name"]): str(i["value"]) for i in answer_form.select("input[type=hidden]")}
-    response = client.post(
-        str(answer_form["action"]), data={**hidden, "answer": text}, headers=HTMX
-    )
-    assert response.status_code == 200
-    card = page_of(response.text)
-    # A grader slower than the page's short wait leaves a card that polls: poll like htmx.
-    for _ in range(600):
-        pending = card.select_one("[data-testid=grade-pending]")
-        if pending is None:
-            return card
-        time.sleep(0.1)
-        card = page_of(client.get(str(pending["hx-get"]), headers=HTMX).text)
-    raise AssertionError("the answer was never graded")
+    return practise_and_grade(client, "bulb light up", text)
 
 
 def test_the_card_names_the_alternative_reference_that_decided(client: TestClient) -> None:
     card = _answer(client, NOTES, "Current flows through the circuit because the switch is closed.")
-    assert one(card, "[data-testid=verdict]")["data-verdict"] == "correct"  # type: ignore[arg-type]
-    used = one(card, "[data-testid=reference-used]")  # type: ignore[arg-type]
+    assert one(card, "[data-testid=verdict]")["data-verdict"] == "correct"
+    used = one(card, "[data-testid=reference-used]")
     assert used["data-reference"] == "1"
     assert "alternative reference answer 1" in used.get_text()
-    alternatives = card.select("[data-testid=alternative-answer]")  # type: ignore[attr-defined]
+    alternatives = card.select("[data-testid=alternative-answer]")
     assert [a.get_text(strip=True) for a in alternatives] == [
         "Current flows through the circuit because the switch is closed."
     ]
@@ -70,6 +49,6 @@ def test_the_card_says_when_graded_examples_decided(client: TestClient) -> None:
     card = _answer(
         client, WITH_EXAMPLES, "The bulb is on a path with the battery but the path is open."
     )
-    assert one(card, "[data-testid=verdict]")["data-verdict"] != "correct"  # type: ignore[arg-type]
-    note = one(card, "[data-testid=examples-decided]")  # type: ignore[arg-type]
+    assert one(card, "[data-testid=verdict]")["data-verdict"] != "correct"
+    note = one(card, "[data-testid=examples-decided]")
     assert "the path is open" in one(note, "q").get_text()

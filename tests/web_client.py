@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 # The name TestClient sends in Host; tests add it to TRUSTED_HOSTS.
 TEST_HOST = "testserver"
+# The header htmx sends: the app answers such a request with a fragment, not the whole page.
+HTMX = {"HX-Request": "true"}
 
 
 def page_token(html: str) -> str:
