@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from app import PROJECT_ROOT
@@ -19,18 +15,10 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import Question
+from tests.browser_support import launch_chromium, serve
 from tests.conftest import pinned_settings
 from tests.fakes import FAKE_GRADERS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 MATERIAL = Path(__file__).parent / "material"
 GRADE_TIMEOUT_MS = 120_000  # the first grade may wait for the embedding model to load
 
@@ -43,12 +31,6 @@ def _grader() -> str:
     except Exception:
         return "fake"
     return "embedding"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -64,39 +46,15 @@ def browser_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def server(browser_settings: Settings) -> Iterator[str]:
     """A uvicorn server in a background thread; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(browser_settings, graders=FAKE_GRADERS),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(browser_settings, graders=FAKE_GRADERS)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     """Chromium through Playwright; skipped when it is not installed (unless REQUIRE_BROWSER=1)."""
-    if not CHROMIUM.exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 # Screenshots of states the page walk (tests/test_page_walk.py) does not reach: the grade card

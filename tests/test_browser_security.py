@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +12,9 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import Interview
-from tests.browser_support import serve
+from tests.browser_support import launch_chromium, serve
 from tests.fakes import FAKE_GRADERS
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, MATERIAL
+from tests.test_browser import MATERIAL
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +22,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     """Chromium through Playwright; skipped when it is not installed (unless REQUIRE_BROWSER=1)."""
-    if not CHROMIUM.exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,8 @@ from app.material.importer import import_notes_text
 from app.material.notes import NotesError
 from app.material.parser import parse_notes
 from app.models import Question
+from tests.browser_support import free_port
 from tests.fakes import FAKE_GRADERS
-from tests.test_browser import _free_port
 from tests.web_client import page_token
 
 GIB = 1 << 30
@@ -39,7 +39,7 @@ GIB = 1 << 30
 @pytest.fixture
 def served(settings: Settings) -> Iterator[tuple[str, int]]:
     """The app in a real uvicorn on 127.0.0.1 (default TRUSTED_HOSTS); yields (host, port)."""
-    port = _free_port()
+    port = free_port()
     local = settings.model_copy(update={"trusted_hosts": None})
     server = uvicorn.Server(
         uvicorn.Config(
@@ -292,7 +292,7 @@ def test_an_import_that_fails_half_way_leaves_the_bank_as_it_was(
 
 def test_the_parsing_process_ends_when_its_server_is_killed(tmp_path: Path) -> None:
     # A server killed outright never shuts its worker down; the worker must not outlive it.
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATA_DIR": str(tmp_path / "data"),
