@@ -7,23 +7,20 @@ the timed "answer out loud" mode starts and stops recording by itself.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from app.main import create_app
 from app.voice.accuracy import word_error_rate
+from tests.browser_support import CHROMIUM, serve
 from tests.conftest import pinned_settings
 from tests.fakes import FAKE_GRADERS
 from tests.speech import day1_answers, silence, speak, write_wav
 from tests.voice_support import require_voice
 
-CHROMIUM = Path("/usr/bin/chromium")
 TRANSCRIBE_S = 120  # the first transcription may wait for the model to load
 
 pytestmark = [pytest.mark.browser, pytest.mark.voice]
@@ -48,23 +45,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         embedding_warmup=False,
         voice_keep_audio=True,
     )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(settings, graders=FAKE_GRADERS), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, graders=FAKE_GRADERS)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
