@@ -22,15 +22,15 @@ from bench.adversarial import (
 )
 from tests.conftest import pinned_settings
 
-# Regression guards, a little below what the default grader (embedding-1.3) measured on this
-# set (`bench/adversarial.py --grader embedding`: Spearman 0.598, pairwise 0.768, strong 81.8 vs
-# swapped 40.5 on average, 7 false verdicts; embedding-1.2: 0.492, 0.709, 60.6, 13). Issue 8's
-# goal is far above them (Spearman >= 0.85, no false verdict): they only keep the grader from
-# getting worse.
-SPEARMAN_FLOOR = 0.56
-PAIRWISE_FLOOR = 0.74
+# Regression guards, a little below what the default grader (embedding-1.4) measured on this
+# set (`bench/adversarial.py --grader embedding`: Spearman 0.729, pairwise 0.834, strong 81.8 vs
+# swapped 40.5 on average, 6 false verdicts; embedding-1.3: 0.598, 0.768, 7; embedding-1.2:
+# 0.492, 0.709, 13). Issue 8's goal is far above them (Spearman >= 0.85, no false verdict):
+# they only keep the grader from getting worse.
+SPEARMAN_FLOOR = 0.69
+PAIRWISE_FLOOR = 0.80
 STRONG_OVER_SWAPPED = 35.0
-MOST_FALSE_VERDICTS = 7
+MOST_FALSE_VERDICTS = 6
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +95,8 @@ def test_default_grader_keeps_wrong_answers_apart_from_right_ones(
 
     by_kind = report["by_kind"]
     assert by_kind["strong"]["correct"] == by_kind["strong"]["answers"], by_kind["strong"]
-    assert by_kind["off_topic"]["incorrect"] == by_kind["off_topic"]["answers"], by_kind[
-        "off_topic"
-    ]
+    for kind in ("off_topic", "parroting"):
+        assert by_kind[kind]["incorrect"] == by_kind[kind]["answers"], by_kind[kind]
     margin = by_kind["strong"]["mean_score"] - by_kind["swapped"]["mean_score"]
     assert margin >= STRONG_OVER_SWAPPED, by_kind
     assert report["spearman"] >= SPEARMAN_FLOOR, report["spearman"]

@@ -24,7 +24,7 @@ from app.grading.embedder import EmbedderLoadError, SentenceTransformerEmbedder,
 from app.grading.embedding import EmbeddingGrader
 from app.grading.key_points import extract_key_points
 from app.grading.spans import answer_spans
-from app.grading.text import is_keyword_list
+from app.grading.text import is_keyword_list, names_terms_only
 from tests.conftest import pinned_settings
 from tests.grading_fakes import FakeEmbedder
 
@@ -132,6 +132,21 @@ def test_restating_the_question_is_capped(grader: EmbeddingGrader) -> None:
     )
     assert "restates_question" in grade.details["flags"]
     assert grade.score <= CAP_RESTATED
+
+
+def test_terms_dressed_as_an_answer_are_capped_like_a_keyword_list(
+    grader: EmbeddingGrader,
+) -> None:
+    grade = grader.grade(
+        QUESTION,
+        "The difference between supervised and unsupervised learning is that one is supervised "
+        "and the other one is unsupervised. There's labels, classification, regression, spam, "
+        "clustering, K-Means, PCA and segmentation. Those are the key concepts of supervised "
+        "and unsupervised learning.",
+    )
+    assert "keyword_list" in grade.details["flags"]
+    assert grade.score <= CAP_KEYWORDS
+    assert grade.verdict == "incorrect"
 
 
 def test_a_keyword_list_is_capped(grader: EmbeddingGrader) -> None:
@@ -272,6 +287,31 @@ def test_keyword_lists_and_prose() -> None:
     # A short answer to "which two operations..." is not a dodge.
     assert not is_keyword_list("push and pop")
     assert not is_keyword_list("At main")
+
+
+def test_terms_dressed_in_restatements_of_the_question_say_nothing() -> None:
+    question = "What is the bias-variance tradeoff?"
+    assert names_terms_only(
+        "The bias-variance tradeoff is a tradeoff between bias and variance. There's bias, "
+        "there's variance, underfitting and overfitting, complexity, total error and the sweet "
+        "spot. It's a very fundamental tradeoff in machine learning.",
+        question,
+    )
+    # Any claim beyond the question's words, and the list is part of an answer.
+    assert not names_terms_only(
+        "Bias is the error from assumptions too simple for the data, so the model underfits. "
+        "There's bias, variance, underfitting and overfitting.",
+        question,
+    )
+    # Restating alone is `restates_question`'s; a bare list alone is `is_keyword_list`'s (a
+    # list answers a question that asks to name things).
+    assert not names_terms_only("The bias-variance tradeoff is a tradeoff.", question)
+    bare_list = "Bias, variance, underfitting, overfitting and complexity."
+    assert not names_terms_only(bare_list, question)
+    # Three items are an enumeration in prose, not a list of keywords.
+    assert not names_terms_only(
+        "The tradeoff is between bias, variance and error. That is the tradeoff.", question
+    )
 
 
 def test_answer_spans_are_sentences_and_clauses_of_the_answer() -> None:

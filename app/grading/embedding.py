@@ -31,7 +31,13 @@ from app.grading.evidence import names_point, speaks_of_the_opposite, states_the
 from app.grading.feedback import compose_feedback
 from app.grading.key_points import extract_key_points, label_and_text
 from app.grading.spans import answer_spans, span_vectors
-from app.grading.text import content_stems, is_keyword_list, prose_share, words
+from app.grading.text import (
+    content_stems,
+    is_keyword_list,
+    names_terms_only,
+    prose_share,
+    words,
+)
 from app.grading.tokens import (
     PointTokens,
     content_tokens,
@@ -43,7 +49,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.3"
+GRADER_VERSION = "embedding-1.4"
 
 # Key-point status thresholds on the 0-1 coverage of one point.
 COVERED_AT = 0.6
@@ -391,7 +397,9 @@ class EmbeddingGrader:
             flags.append("restates_question")
             score = min(score, CAP_RESTATED)
         # A list is only a dodge when the reference explains in prose.
-        if is_keyword_list(text) and prose_share(ref.reference.text) >= 0.15:
+        if prose_share(ref.reference.text) >= 0.15 and (
+            is_keyword_list(text) or names_terms_only(text, question)
+        ):
             flags.append("keyword_list")
             score = min(score, CAP_KEYWORDS)
         cap = contradiction_cap(sum(r.status == "contradicted" for r in results), len(results))

@@ -222,6 +222,62 @@ def is_keyword_list(text: str) -> bool:
     )
 
 
+# What introduces a bare enumeration ("There's A, B and C", "It has A, B, C"): a frame with no
+# claim of its own.
+_LIST_FRAME = re.compile(
+    r"^\s*(?:(?:there|it|they|this|these|those|that|which)(?:'s|'re| is| are| has| have| uses?|"
+    r" includes?| involves?)|there's|(?:we|you) (?:have|use|need)|such as|including|like|"
+    r"e\.g\.,?|for example,?)\s+",
+    re.IGNORECASE,
+)
+_ARTICLE = re.compile(r"^\s*(?:the|a|an|some|more|other)\s+", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A sentence "restates" when it adds at most this many content words to the question's
+# ("It's a very fundamental tradeoff in machine learning.").
+_RESTATING_NEW_WORDS = 3
+
+
+def is_bare_enumeration(sentence: str) -> bool:
+    """True for a sentence that only lists terms ("There's bias, variance, complexity and the
+    sweet spot."): at least four short items, each at most three words after its frame."""
+    items = []
+    for raw in _LIST_SEPARATOR.split(sentence.strip().rstrip(".!?")):
+        item = _ARTICLE.sub("", _LIST_FRAME.sub("", raw.strip(" .-*:")))
+        if item:
+            items.append(words(item))
+    items = [i for i in items if i]
+    return (
+        len(items) >= KEYWORD_LIST_MIN_ITEMS
+        and all(len(i) <= 3 for i in items)
+        and sum(w in _PROSE_MARKERS for i in items for w in i) <= len(items) // 4
+    )
+
+
+def names_terms_only(text: str, question: str) -> bool:
+    """True for an answer that lists the topic's terms and otherwise only restates the
+    question: every sentence is a bare enumeration or adds at most three content words to the
+    question's.
+
+    It is the keyword list of `is_keyword_list` dressed in sentences ("Prompt engineering is
+    engineering prompts. There's zero-shot, few-shot, chain-of-thought and roles. Those are
+    the techniques."): it names what a good answer would explain, and claims nothing.
+    """
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if words(s)]
+    question_stems = content_stems(question)
+    listed = restated = False
+    for sentence in sentences:
+        if is_bare_enumeration(sentence):
+            listed = True
+            continue
+        new = {w for w in content_stems(sentence) - question_stems if "'" not in w}
+        if len(new) > _RESTATING_NEW_WORDS:
+            return False
+        restated = True
+    # A bare list alone is `is_keyword_list`'s to judge (a list answers a question that asks
+    # to name things); dressed in restatements of the question it is a dodge.
+    return listed and restated
+
+
 # Opposites, as pairs of synonym groups. "Concept" opposites flip a claim wherever they sit;
 
 
