@@ -230,6 +230,23 @@ def test_readiness_follows_the_embedder() -> None:
             "Linear Regression: Used for regression tasks to predict a continuous value.",
             "Linear regression is not used to predict continuous values.",
         ),
+        # A denial worded otherwise than the point, about the point's subject: the heading's
+        # name, or a word of the clause that is not its first.
+        (
+            "Static Embeddings (e.g., Word2Vec, GloVe): These models assign a single, fixed "
+            "vector to each word.",
+            "Word2Vec does not assign one fixed vector to each word.",
+        ),
+        (
+            "The key idea is that words with similar meanings should have vectors that are "
+            "close to each other in the vector space.",
+            "Words with similar meanings are not close to each other in the vector space.",
+        ),
+        (
+            "Dropout: It randomly deactivates a fraction of neurons during training, which "
+            "makes the network more robust.",
+            "Dropout doesn't make the network more robust.",
+        ),
     ],
 )
 def test_contradictions_found(point: str, span: str) -> None:
@@ -273,6 +290,25 @@ def test_contradictions_found(point: str, span: str) -> None:
             "Support Vector Machines (SVMs): A powerful classification algorithm that finds an "
             "optimal hyperplane with the maximum possible margin.",
             "Regularization keeps the weights small and the margin of error low.",
+        ),
+        # A denial drawn as a contrast may be the reference's own claim said the other way.
+        (
+            "Logistic Regression: Despite its name, it's used for binary classification.",
+            "Logistic regression isn't used for regression, it's used for classification.",
+        ),
+        (
+            "Transformers process the whole sequence at once, unlike RNNs.",
+            "Unlike an RNN, the Transformer does not process the sequence one word at a time.",
+        ),
+        # A point with a "not" of its own is left to the stricter test.
+        (
+            "If bulb A burns out, B and C are no longer in a closed path with the battery.",
+            "Bulbs B and C will no longer be in a closed path with the battery.",
+        ),
+        # Denying one word of the point's clause is not denying the clause.
+        (
+            "Logistic Regression: Despite its name, it's used for binary classification.",
+            "Logistic regression is not a regression model.",
         ),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 from app.grading.key_points import split_heading
 from app.grading.text import STOPWORDS, stem, words
@@ -159,8 +160,93 @@ def _analysed_clauses(text: str) -> tuple[tuple[str, list[str], list[str]], ...]
     return tuple(analysed)
 
 
+# Words that say a clause is drawn as a contrast ("unlike RNNs, which process words one at a
+# time"): a "not" next to them may be the reference's own claim, said the other way round.
+_CONTRAST_WORDS = frozenset("unlike instead rather whereas while than despite".split())  # noqa: SIM905
+# A denial must share this many content words with the point's clause, and this share of its own.
+DENIAL_SHARED = 3
+DENIAL_SHARE = 0.6
+
+
+def _denied(clause: str) -> frozenset[str]:
+    """Content stems after the first negation of a clause's phrase: what it denies."""
+    for piece in re.split(r"[,;:()]", clause):
+        piece_words = words(piece)
+        at = next((i for i, w in enumerate(piece_words) if _is_negation(w)), None)
+        if at is None:
+            continue
+        following = piece_words[at + 1] if at + 1 < len(piece_words) else ""
+        if following in DEGREE_WORDS:
+            return frozenset()
+        return frozenset(
+            stem(w) for w in piece_words[at + 1 :] if w not in STOPWORDS and len(w) > 1
+        )
+    return frozenset()
+
+
+def _loose(stems: Iterable[str]) -> set[str]:
+    """Stems with a final "e" dropped: the light stemmer makes "make" of "make" but "mak" of
+    "makes"."""
+    return {st[:-1] if len(st) >= 3 and st.endswith("e") else st for st in stems}
+
+
+def _denies(
+    point_clause: tuple[str, list[str], list[str]],
+    span_clause: tuple[str, list[str], list[str]],
+    names: frozenset[str],
+) -> bool:
+    """Whether an answer clause denies what a point's clause asserts, in other words than the
+    point's ("Word2Vec does not assign one fixed vector to each word" against "Static
+    Embeddings (e.g., Word2Vec, GloVe): These models assign a single, fixed vector to each
+    word").
+
+    The clause must be about the point (its first content word is in the point's clause or
+    among the names its heading gives), share most of its words with the point's clause, and
+    deny at least two of that clause's words beyond the names. A point with a negation
+    anywhere, or a clause drawn as a contrast, is left to `contradiction`'s stricter test:
+    there a "not" may be the reference's own.
+    """
+    _, p_words, p_content = point_clause
+    s_text, s_words, s_content = span_clause
+    p_set = _loose(p_content)
+    s_set = _loose(
+        st for st, w in zip(s_content, _content_words(s_words), strict=True) if not _is_negation(w)
+    )
+    shared = p_set & s_set
+    if len(shared) < DENIAL_SHARED or len(shared) < DENIAL_SHARE * len(s_set):
+        return False
+    if _CONTRAST_WORDS & (set(p_words) | set(s_words)):
+        return False
+    subject = _first_content_stem([w for w in s_words if not _is_negation(w)])
+    if subject is None or not _loose([subject]) & (p_set | _loose(names)):
+        return False
+    denied = _loose(_denied(s_text)) - _loose(names)
+    return len(denied) >= 2 and denied <= p_set
+
+
+def _content_words(ws: list[str]) -> list[str]:
+    return [w for w in ws if w not in STOPWORDS and len(w) > 1]
+
+
 def contradiction(point: str, span: str) -> str | None:
     """Why an aligned answer span contradicts a key point, or None: a negation or antonym flip."""
+    found = _flipped(point, span)
+    if found is not None:
+        return found
+    if _negation_scope(point)[0]:
+        return None
+    heading, _ = split_heading(point)
+    # What the heading names, with its brackets: "Static Embeddings (e.g., Word2Vec, GloVe)".
+    names = frozenset(_stems(point.split(":", 1)[0])) if heading else frozenset()
+    for point_clause in _point_clauses(point):
+        for span_clause in _analysed_clauses(span):
+            if _denies(point_clause, span_clause, names):
+                return "says a 'not' the reference does not have"
+    return None
+
+
+def _flipped(point: str, span: str) -> str | None:
+    """A negation or antonym flip between clauses that make much the same claim."""
     # Clause by clause: a 'not' three clauses away says nothing about this claim.
     span_clauses = _analysed_clauses(span)
     for point_clause, p_words, p_content in _point_clauses(point):
