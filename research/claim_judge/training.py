@@ -32,7 +32,7 @@ from research.claim_judge.pairs import (
     summary,
 )
 
-MODEL_VERSION = "claim-judge-2"
+MODEL_VERSION = "claim-judge-3"
 
 
 def _batches(pairs: Sequence[ClaimPair], size: int, rng: random.Random) -> list[list[ClaimPair]]:
@@ -46,6 +46,56 @@ def _batches(pairs: Sequence[ClaimPair], size: int, rng: random.Random) -> list[
         batches += [block[i : i + size] for i in range(0, len(block), size)]
     rng.shuffle(batches)
     return batches
+
+
+def _twin_batches(
+    pairs: Sequence[ClaimPair], size: int, rng: random.Random
+) -> list[list[ClaimPair]]:
+    """Batches in which every generated pair sits with the others made from the same claim
+    (its stating and contradicting near-copies, its absent kinds), so that the margin loss
+    can compare twins; graded answers fill the batches one by one."""
+    groups: dict[tuple[str, str], list[ClaimPair]] = defaultdict(list)
+    units: list[list[ClaimPair]] = []
+    for p in pairs:
+        if p.source.startswith("gen-"):
+            groups[(p.group, p.point)].append(p)
+        else:
+            units.append([p])
+    units += list(groups.values())
+    rng.shuffle(units)
+    batches: list[list[ClaimPair]] = []
+    current: list[ClaimPair] = []
+    for unit in units:
+        if current and len(current) + len(unit) > size:
+            batches.append(current)
+            current = []
+        current += unit
+    if current:
+        batches.append(current)
+    return batches
+
+
+def twin_margin(logits: Any, batch: Sequence[ClaimPair], margin: float) -> Any:
+    """Hinge loss between twins: for every stating and contradicting near-copy of one claim in
+    the batch, the stating one must lead the other by `margin` in (stated - contradicted)."""
+    import torch
+
+    lead = logits[:, 0] - logits[:, 1]
+    by_point: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for i, p in enumerate(batch):
+        if p.source == "gen-stated":
+            by_point[p.point][0].append(i)
+        elif p.label == "contradicted" and p.source.startswith("gen-"):
+            by_point[p.point][1].append(i)
+    terms = [
+        torch.relu(margin - (lead[s] - lead[c]))
+        for stated, contradicted in by_point.values()
+        for s in stated
+        for c in contradicted
+    ]
+    if not terms:
+        return logits.sum() * 0.0
+    return torch.stack(terms).mean()
 
 
 def predict(
@@ -114,6 +164,7 @@ def _run_stage(
     reseed: bool,
     checkpoint: Path | None = None,
     class_weights: bool = True,
+    twins: float = 0.0,
 ) -> None:
     """One pass of fine-tuning: AdamW, linear warm-up then decay, class-weighted loss."""
     import torch
@@ -134,7 +185,9 @@ def _run_stage(
     )
     schedule: list[list[ClaimPair]] = []
     for epoch in range(math.ceil(epochs)):
-        batches = _batches(train, batch_size, rng)
+        batches = (
+            _twin_batches(train, batch_size, rng) if twins else _batches(train, batch_size, rng)
+        )
         if epoch + 1 > epochs:  # a fractional last epoch
             batches = batches[: int(len(batches) * (epochs - epoch))]
         schedule += batches
@@ -155,6 +208,8 @@ def _run_stage(
         logits = net(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
         gold = torch.tensor([LABELS.index(p.label) for p in batch])
         loss = torch.nn.functional.cross_entropy(logits, gold, weight=weights)
+        if twins:
+            loss = loss + twins * twin_margin(logits, batch, margin=2.0)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimiser.step()
@@ -207,6 +262,7 @@ def train_claim_level(
     threads: int | None = 1,
     max_pairs: int | None = None,
     repeats: int = 1,
+    twins: float = 0.0,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """The second attempt: one stage on the balanced claim-level mix, truncated pairs dropped,
@@ -246,6 +302,7 @@ def train_claim_level(
         reseed=False,
         checkpoint=out_dir / "checkpoints",
         class_weights=False,
+        twins=twins,
     )
     trained_seconds = time.perf_counter() - started
     report = validation_report(valid, predict(net, tokenizer, valid))
@@ -263,6 +320,7 @@ def train_claim_level(
         "learning_rate": learning_rate,
         "max_pairs": max_pairs,
         "generated_repeats": repeats,
+        "twin_margin_weight": twins,
         "truncated_dropped": cut,
         "class_weights": False,
         "training_seconds": round(trained_seconds, 1),
@@ -391,6 +449,9 @@ def main() -> int:
     parser.add_argument("--max-pairs", type=int, help="subsample the training pairs")
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=1, help="draws per reference sentence")
+    parser.add_argument(
+        "--twins", type=float, default=0.0, help="weight of the twin margin loss (0: off)"
+    )
     args = parser.parse_args()
     if not args.two_stage:
         card = train_claim_level(
@@ -402,6 +463,7 @@ def main() -> int:
             threads=args.threads,
             max_pairs=args.max_pairs,
             repeats=args.repeats,
+            twins=args.twins,
             progress=lambda line: print(line, file=sys.stderr),
         )
         print(json.dumps(card["validation"], indent=2))
