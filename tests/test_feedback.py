@@ -62,6 +62,18 @@ def test_a_contradicted_point_says_what_was_said_and_what_is_true() -> None:
     )
 
 
+def test_a_point_opening_with_a_heading_style_name_reads_as_one_sentence() -> None:
+    result = KeyPointResult(
+        "Supervised Learning uses labeled data.",
+        "contradicted",
+        evidence="Supervised learning doesn't use labels",
+    )
+    assert compose_feedback([result]) == (
+        "You said \u201cSupervised learning doesn't use labels\u201d; in fact supervised "
+        "learning uses labeled data."
+    )
+
+
 def test_many_missed_points_are_counted_not_listed() -> None:
     points = [f"Point {n}: Claim number {n} about gradient descent steps." for n in range(6)]
     lines = compose_feedback([KeyPointResult(p, "missed") for p in points]).splitlines()

@@ -211,6 +211,16 @@ def _lower_word(word: str) -> str:
 
 
 def _lower_first(text: str) -> str:
-    """A sentence with its first word in lower case, unless an acronym ("BERT is…")."""
-    first, sep, rest = text.partition(" ")
-    return _lower_word(first) + sep + rest
+    """A sentence with its first word in lower case, unless an acronym ("BERT is…"); a
+    heading-style name that opens it goes in lower case whole ("Supervised Learning uses…" ->
+    "supervised learning uses…")."""
+    ws = text.split(" ")
+    n = 1
+    while (
+        n < min(len(ws), 4)
+        and not ws[n - 1].endswith((":", ",", ";", "."))
+        and ws[n][:1].isupper()
+        and ws[n][1:].islower()
+    ):
+        n += 1
+    return " ".join([_term(" ".join(ws[:n])), *ws[n:]])
