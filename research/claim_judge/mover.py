@@ -19,6 +19,7 @@ import json
 import math
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,12 +80,37 @@ class _Recording(ClaimGrader):
         return grade
 
 
-def dump(model_dir: Path, out: Path) -> None:
-    """Grade every set once and write the readings as JSON."""
+class _TimedJudge(ClaimJudge):
+    """The claim judge, counting the pairs it reads and the time it takes."""
+
+    pairs = 0
+    seconds = 0.0
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Judge, and add to the counts."""
+        started = time.perf_counter()
+        out = super().judge(pairs)
+        if pairs:
+            self.pairs += len(pairs)
+            self.seconds += time.perf_counter() - started
+        return out
+
+
+def dump(model_dir: Path, out: Path, *, max_claims: int = 4, one_span: bool = False) -> None:
+    """Grade every set once and write the readings as JSON. `max_claims` and `one_span` bound
+    the pairs the judge reads per point (claims, and spans per claim): its cost."""
     import torch
 
+    from research.claim_judge import grader as claim_grader
+
+    claim_grader.MAX_CLAIMS = max_claims
+    if one_span:
+        claim_grader.RUNNER_UP_WITHIN = -1.0  # never a runner-up span
     torch.set_num_threads(1)
-    grader = _Recording(SentenceTransformerEmbedder(), ClaimJudge(model_dir))
+    judge = _TimedJudge(model_dir)
+    judge.judge([("The model loads.", "The model loads.")])  # not counted: loading
+    judge.pairs, judge.seconds = 0, 0.0
+    grader = _Recording(SentenceTransformerEmbedder(), judge)
     rows: list[Row] = []
 
     def run(name: str, items: list[tuple[GradingQuestion, str]], meta: list[Row]) -> None:
@@ -130,6 +156,12 @@ def dump(model_dir: Path, out: Path) -> None:
                     )
             run(name, items, meta)
     out.write_text(json.dumps(rows))
+    graded = len(rows)
+    print(
+        f"judge: {judge.pairs} pairs for {graded} answers ({judge.pairs / graded:.1f} an answer), "
+        f"{1000 * judge.seconds / max(judge.pairs, 1):.2f} ms a pair in batches, one thread",
+        file=sys.stderr,
+    )
 
 
 def moved(row: Row, *, w: float = 0.0, contra_at: float | None = None, lead: float = 0.3) -> float:
@@ -215,11 +247,13 @@ def main() -> None:
     d = sub.add_parser("dump")
     d.add_argument("--model-dir", type=Path, required=True)
     d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--max-claims", type=int, default=4, help="claims judged per key point")
+    d.add_argument("--one-span", action="store_true", help="only the closest span per claim")
     r = sub.add_parser("report")
     r.add_argument("readings", type=Path)
     args = parser.parse_args()
     if args.command == "dump":
-        dump(args.model_dir, args.out)
+        dump(args.model_dir, args.out, max_claims=args.max_claims, one_span=args.one_span)
     else:
         report(args.readings)
 
