@@ -193,7 +193,7 @@ def _loose(stems: Iterable[str]) -> set[str]:
 def _denies(
     point_clause: tuple[str, list[str], list[str]],
     span_clause: tuple[str, list[str], list[str]],
-    names: frozenset[str],
+    names: set[str],
 ) -> bool:
     """Whether an answer clause denies what a point's clause asserts, in other words than the
     point's ("Word2Vec does not assign one fixed vector to each word" against "Static
@@ -207,25 +207,20 @@ def _denies(
     there a "not" may be the reference's own.
     """
     _, p_words, p_content = point_clause
-    s_text, s_words, s_content = span_clause
+    s_text, s_words, _ = span_clause
+    said = [w for w in s_words if not _is_negation(w)]
     p_set = _loose(p_content)
-    s_set = _loose(
-        st for st, w in zip(s_content, _content_words(s_words), strict=True) if not _is_negation(w)
-    )
+    s_set = _loose(stem(w) for w in said if w not in STOPWORDS and len(w) > 1)
     shared = p_set & s_set
     if len(shared) < DENIAL_SHARED or len(shared) < DENIAL_SHARE * len(s_set):
         return False
     if _CONTRAST_WORDS & (set(p_words) | set(s_words)):
         return False
-    subject = _first_content_stem([w for w in s_words if not _is_negation(w)])
-    if subject is None or not _loose([subject]) & (p_set | _loose(names)):
+    subject = _first_content_stem(said)
+    if subject is None or not _loose([subject]) & (p_set | names):
         return False
-    denied = _loose(_denied(s_text)) - _loose(names)
+    denied = _loose(_denied(s_text)) - names
     return len(denied) >= 2 and denied <= p_set
-
-
-def _content_words(ws: list[str]) -> list[str]:
-    return [w for w in ws if w not in STOPWORDS and len(w) > 1]
 
 
 def contradiction(point: str, span: str) -> str | None:
@@ -237,7 +232,7 @@ def contradiction(point: str, span: str) -> str | None:
         return None
     heading, _ = split_heading(point)
     # What the heading names, with its brackets: "Static Embeddings (e.g., Word2Vec, GloVe)".
-    names = frozenset(_stems(point.split(":", 1)[0])) if heading else frozenset()
+    names = _loose(_stems(point.split(":", 1)[0])) if heading else set()
     for point_clause in _point_clauses(point):
         for span_clause in _analysed_clauses(span):
             if _denies(point_clause, span_clause, names):

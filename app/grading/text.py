@@ -240,12 +240,11 @@ _RESTATING_NEW_WORDS = 3
 def is_bare_enumeration(sentence: str) -> bool:
     """True for a sentence that only lists terms ("There's bias, variance, complexity and the
     sweet spot."): at least four short items, each at most three words after its frame."""
-    items = []
-    for raw in _LIST_SEPARATOR.split(sentence.strip().rstrip(".!?")):
-        item = _ARTICLE.sub("", _LIST_FRAME.sub("", raw.strip(" .-*:")))
-        if item:
-            items.append(words(item))
-    items = [i for i in items if i]
+    items = [
+        item
+        for raw in _LIST_SEPARATOR.split(sentence.strip().rstrip(".!?"))
+        if (item := words(_ARTICLE.sub("", _LIST_FRAME.sub("", raw.strip(" .-*:")))))
+    ]
     return (
         len(items) >= KEYWORD_LIST_MIN_ITEMS
         and all(len(i) <= 3 for i in items)

@@ -83,8 +83,10 @@ class _Recording(ClaimGrader):
 class _TimedJudge(ClaimJudge):
     """The claim judge, counting the pairs it reads and the time it takes."""
 
-    pairs = 0
-    seconds = 0.0
+    def __init__(self, model_dir: Path) -> None:
+        super().__init__(model_dir)
+        self.pairs = 0
+        self.seconds = 0.0
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Judge, and add to the counts."""
