@@ -22,13 +22,13 @@ from bench.adversarial import (
 )
 from tests.conftest import pinned_settings
 
-# Regression guards, a little below what the default grader (embedding-1.4) measured on this
-# set (`bench/adversarial.py --grader embedding`: Spearman 0.789, pairwise 0.862, strong 81.8 vs
-# swapped 40.5 on average, 3 false verdicts; embedding-1.3: 0.598, 0.768, 7; embedding-1.2:
-# 0.492, 0.709, 13). Issue 8's goal is above them (Spearman >= 0.85, no false verdict): they
-# only keep the grader from getting worse.
-SPEARMAN_FLOOR = 0.75
-PAIRWISE_FLOOR = 0.83
+# Regression guards, a little below what the default grader (embedding-1.5) measured on this
+# set (`bench/adversarial.py --grader embedding`: Spearman 0.815, pairwise 0.888, strong 81.8 vs
+# swapped 40.5 on average, 3 false verdicts; embedding-1.4: 0.789, 0.862, 3; embedding-1.3:
+# 0.598, 0.768, 7; embedding-1.2: 0.492, 0.709, 13). Issue 8's goal is above them (Spearman
+# >= 0.85, no false verdict): they only keep the grader from getting worse.
+SPEARMAN_FLOOR = 0.78
+PAIRWISE_FLOOR = 0.86
 STRONG_OVER_SWAPPED = 35.0
 MOST_FALSE_VERDICTS = 3
 
@@ -97,6 +97,10 @@ def test_default_grader_keeps_wrong_answers_apart_from_right_ones(
     assert by_kind["strong"]["correct"] == by_kind["strong"]["answers"], by_kind["strong"]
     for kind in ("off_topic", "parroting"):
         assert by_kind[kind]["incorrect"] == by_kind[kind]["answers"], by_kind[kind]
+    # Naming the terms around the question's own words shows less than explaining them with
+    # a claim wrong: parroting ranks below every wrong kind but off-topic.
+    for kind in ("swapped", "negated", "misconception"):
+        assert by_kind["parroting"]["mean_score"] < by_kind[kind]["mean_score"], by_kind
     margin = by_kind["strong"]["mean_score"] - by_kind["swapped"]["mean_score"]
     assert margin >= STRONG_OVER_SWAPPED, by_kind
     assert report["spearman"] >= SPEARMAN_FLOOR, report["spearman"]

@@ -134,19 +134,31 @@ def test_restating_the_question_is_capped(grader: EmbeddingGrader) -> None:
     assert grade.score <= CAP_RESTATED
 
 
-def test_terms_dressed_as_an_answer_are_capped_like_a_keyword_list(
+def test_terms_dressed_as_an_answer_are_capped_as_a_restatement(
     grader: EmbeddingGrader,
 ) -> None:
-    grade = grader.grade(
+    dressed = grader.grade(
         QUESTION,
         "The difference between supervised and unsupervised learning is that one is supervised "
         "and the other one is unsupervised. There's labels, classification, regression, spam, "
         "clustering, K-Means, PCA and segmentation. Those are the key concepts of supervised "
         "and unsupervised learning.",
     )
-    assert "keyword_list" in grade.details["flags"]
-    assert grade.score <= CAP_KEYWORDS
-    assert grade.verdict == "incorrect"
+    assert {"keyword_list", "restates_question"} <= set(dressed.details["flags"])
+    assert dressed.score <= CAP_RESTATED
+    assert dressed.verdict == "incorrect"
+    # Both faults are fed back: the restatement and the unexplained terms.
+    assert "restates the question" in dressed.feedback and "full sentences" in dressed.feedback
+    # Beyond the question's own words it only names terms, so it ranks below an answer that
+    # explains and gets a claim wrong, and below the same terms listed bare.
+    wrong = grader.grade(
+        QUESTION,
+        "Supervised learning uses unlabeled data, where every input has a known output. "
+        "Unsupervised learning finds clusters and structure in data on its own.",
+    )
+    assert wrong.details["flags"] == ["contradicts_reference"]
+    bare = grader.grade(QUESTION, "labeled data, unlabeled data, known output, clusters")
+    assert dressed.score < wrong.score and dressed.score < bare.score
 
 
 def test_a_keyword_list_is_capped(grader: EmbeddingGrader) -> None:

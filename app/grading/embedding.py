@@ -49,7 +49,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.4"
+GRADER_VERSION = "embedding-1.5"
 
 # Key-point status thresholds on the 0-1 coverage of one point.
 COVERED_AT = 0.6
@@ -397,11 +397,17 @@ class EmbeddingGrader:
             flags.append("restates_question")
             score = min(score, CAP_RESTATED)
         # A list is only a dodge when the reference explains in prose.
-        if prose_share(ref.reference.text) >= 0.15 and (
-            is_keyword_list(text) or names_terms_only(text, question)
-        ):
-            flags.append("keyword_list")
-            score = min(score, CAP_KEYWORDS)
+        if prose_share(ref.reference.text) >= 0.15:
+            if names_terms_only(text, question):
+                # The list dressed in restatements of the question: beyond the names, it says
+                # only what the question said, so it is capped as a restatement.
+                if "restates_question" not in flags:
+                    flags.append("restates_question")
+                flags.append("keyword_list")
+                score = min(score, CAP_RESTATED)
+            elif is_keyword_list(text):
+                flags.append("keyword_list")
+                score = min(score, CAP_KEYWORDS)
         cap = contradiction_cap(sum(r.status == "contradicted" for r in results), len(results))
         if cap is not None:
             flags.append("contradicts_reference")
