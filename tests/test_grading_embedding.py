@@ -259,6 +259,13 @@ def test_readiness_follows_the_embedder() -> None:
             "makes the network more robust.",
             "Dropout doesn't make the network more robust.",
         ),
+        # A denial of the same claim in another form of its word ("depend" / "dependent").
+        (
+            "Since the model's response is highly dependent on the prompt, crafting it well "
+            "is crucial.",
+            "The model's response does not depend much on the prompt, so crafting it well is "
+            "not important.",
+        ),
     ],
 )
 def test_contradictions_found(point: str, span: str) -> None:
@@ -316,6 +323,13 @@ def test_contradictions_found(point: str, span: str) -> None:
         (
             "If bulb A burns out, B and C are no longer in a closed path with the battery.",
             "Bulbs B and C will no longer be in a closed path with the battery.",
+        ),
+        # A noun in -ity names a dimension, not one end of it: "complexity" is no "complex"
+        # for "too simple" to oppose.
+        (
+            "The bias-variance tradeoff describes the relationship between a model's complexity "
+            "and its predictive error.",
+            "Bias is the error you get from a model that's too simple for the problem.",
         ),
         # Denying one word of the point's clause is not denying the clause.
         (

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from app.grading.key_points import split_heading
-from app.grading.text import STOPWORDS, stem, words
+from app.grading.text import is_content_word, stem, words
 
 # How many content words after a "not" it negates.
 NEGATION_SCOPE = 2
@@ -86,7 +86,7 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
                 following = piece_words[i + 1] if i + 1 < len(piece_words) else ""
                 scope = 0 if following in DEGREE_WORDS else NEGATION_SCOPE
                 continue
-            if w in STOPWORDS or len(w) < 2:
+            if not is_content_word(w):
                 continue
             (negated if scope else plain).add(stem(w))
             scope = max(scope - 1, 0)
@@ -126,7 +126,7 @@ def _flips(
 
 
 def _first_content_stem(ws: list[str]) -> str | None:
-    return next((stem(w) for w in ws if w not in STOPWORDS and len(w) > 1), None)
+    return next((stem(w) for w in ws if is_content_word(w)), None)
 
 
 def _same_subject(p_words: list[str], s_words: list[str]) -> bool:
@@ -155,7 +155,7 @@ def _analysed_clauses(text: str) -> tuple[tuple[str, list[str], list[str]], ...]
     analysed = []
     for clause in _clauses(text):
         clause_words = words(clause)
-        content = [stem(w) for w in clause_words if w not in STOPWORDS and len(w) > 1]
+        content = [stem(w) for w in clause_words if is_content_word(w)]
         analysed.append((clause, clause_words, content))
     return tuple(analysed)
 
@@ -178,15 +178,13 @@ def _denied(clause: str) -> frozenset[str]:
         following = piece_words[at + 1] if at + 1 < len(piece_words) else ""
         if following in DEGREE_WORDS:
             return frozenset()
-        return frozenset(
-            stem(w) for w in piece_words[at + 1 :] if w not in STOPWORDS and len(w) > 1
-        )
+        return frozenset(stem(w) for w in piece_words[at + 1 :] if is_content_word(w))
     return frozenset()
 
 
 def _loose(stems: Iterable[str]) -> set[str]:
-    """Stems with a final "e" dropped: the light stemmer makes "make" of "make" but "mak" of
-    "makes"."""
+    """Stems with a final "e" dropped, so a stem matches however its word ended ("mak" and
+    "make"): a tolerance kept from the light stemmer of `embedding-1.4`."""
     return {st[:-1] if len(st) >= 3 and st.endswith("e") else st for st in stems}
 
 
@@ -210,7 +208,7 @@ def _denies(
     s_text, s_words, _ = span_clause
     said = [w for w in s_words if not _is_negation(w)]
     p_set = _loose(p_content)
-    s_set = _loose(stem(w) for w in said if w not in STOPWORDS and len(w) > 1)
+    s_set = _loose(stem(w) for w in said if is_content_word(w))
     shared = p_set & s_set
     if len(shared) < DENIAL_SHARED or len(shared) < DENIAL_SHARE * len(s_set):
         return False

@@ -7,7 +7,7 @@ import re
 
 from app.grading.contradiction import CONCEPT_OPPOSITES, NAME
 from app.grading.key_points import split_heading
-from app.grading.text import STOPWORDS, content_stems, stem, words
+from app.grading.text import content_stems, is_content_word, stem, words
 
 # A covered point's evidence says this many words of the point's claim (beyond its name and
 # the question), or all of them when the claim has fewer.
@@ -15,7 +15,7 @@ MIN_CLAIM_STEMS = 2
 
 
 def _subject(text: str) -> str | None:
-    return next((stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1), None)
+    return next((stem(w) for w in words(text) if is_content_word(w)), None)
 
 
 @functools.lru_cache(maxsize=8_192)
@@ -58,7 +58,7 @@ def _says(said: list[str], name: str) -> bool:
     """Whether the stemmed words of a name follow each other in the answer (one word between
     two of them allowed: "get more training data" says "Get More Data")."""
     wanted = [stem(w) for w in words(re.sub(r"\([^)]*\)", " ", name))]
-    if not wanted or not any(w not in STOPWORDS and len(w) > 1 for w in wanted):
+    if not wanted or not any(is_content_word(w) for w in wanted):
         return False
     for start, word in enumerate(said):
         if word != wanted[0]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
+
+import snowballstemmer
 
 # A word: letters and digits, with an apostrophe suffix ("don't", "model's").
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
@@ -175,21 +178,22 @@ _PROSE_MARKER_WORDS = """a an the is are was were be been being it its this that
 _PROSE_MARKERS = frozenset(_PROSE_MARKER_WORDS.split())
 
 
+_STEMMERS = threading.local()
+
+
 @functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    """A light suffix-stripping stem, enough to match 'overfits' with 'overfitting'."""
-    word = word.lower().replace("’", "'")
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            if (
-                suffix in ("ing", "ings", "ed")
-                and word[-1] == word[-2]
-                and word[-1] not in "aeiosl"
-            ):
-                word = word[:-1]  # "fitting" -> "fit", not "fitt"
-            break
-    return word
+    """The Snowball (Porter 2) English stem: 'overfits' and 'overfitting' -> 'overfit',
+    'dependent' and 'depend' -> 'depend', 'prediction' and 'predicts' -> 'predict'."""
+    word = word.lower().replace("\u2019", "'")
+    if word.endswith("ity"):
+        # A noun in -ity names a dimension, not one end of it: "a model's complexity" is not
+        # "complex", so it must not read as the opposite of "too simple".
+        return word
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:  # a Snowball stemmer keeps state while it works: one per thread
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 def words(text: str) -> list[str]:
@@ -197,9 +201,15 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower().replace("’", "'"))
 
 
+def is_content_word(word: str) -> bool:
+    """A lower-cased word that carries meaning: not a single letter, not a stop word, and not a
+    stop word with a clitic ("it's", "there's", "we're")."""
+    return len(word) > 1 and word not in STOPWORDS and word.split("'")[0] not in STOPWORDS
+
+
 def content_stems(text: str) -> set[str]:
     """Stems of the words that carry meaning (no stop words, no single letters)."""
-    return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1}
+    return {stem(w) for w in words(text) if is_content_word(w)}
 
 
 def prose_share(text: str) -> float:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from app.grading.embedder import TokenEmbedding
-from app.grading.text import STOPWORDS, WORD, stem
+from app.grading.text import WORD, is_content_word, stem
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,7 @@ def content_tokens(emb: TokenEmbedding) -> ContentTokens:
     inside[inside] &= word_starts[word_of[inside]] <= starts[inside]  # not punctuation
     # Per word, not per token: whether it carries meaning, and its stem.
     lowered = [m.group().lower().replace("’", "'") for m in matches]
-    content = np.fromiter(
-        (w not in STOPWORDS and len(w) > 1 for w in lowered), dtype=bool, count=len(lowered)
-    )
+    content = np.fromiter((is_content_word(w) for w in lowered), dtype=bool, count=len(lowered))
     inside[inside] &= content[word_of[inside]]
     keep = np.flatnonzero(inside)
     stems = [stem(lowered[j]) for j in word_of[keep].tolist()]
