@@ -349,8 +349,50 @@ class BenchRun:
         return self.grade_s / self.encode_s
 
 
+def first_answers(
+    embedder: SentenceTransformerEmbedder, items: list[tuple[GradingQuestion, str]], *, rounds: int
+) -> dict[str, object]:
+    """The first answer to each question, graded cold and after `prepare` (as a grading worker
+    does when an interview starts), on fresh graders sharing the loaded model.
+
+    Each round times both ways back to back per question, in alternating order.
+    """
+    cold_ms: list[float] = []
+    prepared_ms: list[float] = []
+    prepare_ms: list[float] = []
+    for round_ in range(rounds):
+        for number, (question, answer) in enumerate(items):
+            for way in ("cold", "prepared") if (round_ + number) % 2 == 0 else ("prepared", "cold"):
+                grader = EmbeddingGrader(embedder)
+                if way == "prepared":
+                    t0 = time.perf_counter()
+                    grader.prepare([question])
+                    prepare_ms.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                grader.grade(question, answer)
+                elapsed = (time.perf_counter() - t0) * 1000
+                (cold_ms if way == "cold" else prepared_ms).append(elapsed)
+    return {
+        "questions": len(items),
+        "rounds": rounds,
+        "cold_ms_p50": round(statistics.median(cold_ms), 1),
+        "prepared_ms_p50": round(statistics.median(prepared_ms), 1),
+        "prepare_ms_p50": round(statistics.median(prepare_ms), 1),
+        # Per question and round, the two timings were taken back to back.
+        "cold_over_prepared_median": round(
+            statistics.median(c / p for c, p in zip(cold_ms, prepared_ms, strict=True)), 1
+        ),
+    }
+
+
 def run_bench(
-    *, n: int, repeats: int, single: int, batch_size: int, precision: str = "auto"
+    *,
+    n: int,
+    repeats: int,
+    single: int,
+    batch_size: int,
+    precision: str = "auto",
+    first_rounds: int = 3,
 ) -> dict[str, object]:
     """Measure latency, throughput and peak memory of grading against the raw encode."""
     rss_start = _rss_mb()
@@ -376,6 +418,8 @@ def run_bench(
     fresh = EmbeddingGrader(embedder)
     fresh.grade_batch(items[: len(day1_questions())])
     cold_reference_s = time.perf_counter() - started
+
+    first = first_answers(embedder, items[: len(day1_questions())], rounds=first_rounds)
 
     runs: list[BenchRun] = []
     for _ in range(repeats):
@@ -419,6 +463,7 @@ def run_bench(
             "grading_ms_p95": round(_percentile(single_grade, 0.95), 1),
         },
         "cold_reference_side_s": round(cold_reference_s, 2),
+        "first_answer": first,
         "memory_mb": {
             "peak_rss_before_model": round(rss_start, 1),
             "peak_rss_after_model_load": round(rss_model, 1),
@@ -434,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=256, help="answers per batched run")
     parser.add_argument("--repeats", type=int, default=7, help="batched runs; medians reported")
     parser.add_argument("--single", type=int, default=100, help="answers graded one at a time")
+    parser.add_argument(
+        "--first-rounds", type=int, default=3, help="rounds of first answers, cold and prepared"
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="encode batch size")
     parser.add_argument(
         "--precision",
@@ -452,14 +500,16 @@ def main(argv: list[str] | None = None) -> int:
         single=args.single,
         batch_size=args.batch_size,
         precision=args.precision,
+        first_rounds=args.first_rounds,
     )
     print(json.dumps(result, indent=2) if args.json else _format(result))
     return 0
 
 
 def _format(r: dict[str, object]) -> str:
-    b, s, m = r["batched"], r["single"], r["memory_mb"]
+    b, s, m, f = r["batched"], r["single"], r["memory_mb"], r["first_answer"]
     assert isinstance(b, dict) and isinstance(s, dict) and isinstance(m, dict)
+    assert isinstance(f, dict)
     return "\n".join(
         [
             f"{r['answers']} answers of {r['mean_words']} words on average, batch size "
@@ -471,6 +521,10 @@ def _format(r: dict[str, object]) -> str:
             f"   grading p50 {s['grading_ms_p50']} ms p95 {s['grading_ms_p95']} ms",
             f"cold      reference side of {len(day1_questions())} questions: "
             f"{r['cold_reference_side_s']} s",
+            f"first     answer to a question, {f['questions']} questions x {f['rounds']} rounds: "
+            f"cold p50 {f['cold_ms_p50']} ms, prepared p50 {f['prepared_ms_p50']} ms "
+            f"(cold/prepared per pair, median {f['cold_over_prepared_median']}); "
+            f"prepare p50 {f['prepare_ms_p50']} ms",
             f"memory    peak RSS {m['peak_rss_before_model']} MB before the model, "
             f"{m['peak_rss_after_model_load']} MB after loading, "
             f"{m['peak_rss_after_grading']} MB after grading",

@@ -201,6 +201,20 @@ def test_reference_side_is_encoded_once_per_question(
     assert fake.calls[1:] == [[GOOD], ["Another answer about labeled data."]]
 
 
+def test_a_prepared_question_is_graded_as_if_cold_without_encoding_its_reference(
+    fake: FakeEmbedder, grader: EmbeddingGrader
+) -> None:
+    other = GradingQuestion(question="What is PCA?", reference_answer="PCA reduces dimensions.")
+    assert grader.prepare([QUESTION, other, QUESTION]) == 2
+    assert len(fake.calls) == 2  # one pass per question's reference side
+    assert grader.prepare([other]) == 0 and len(fake.calls) == 2
+
+    grade = grader.grade(QUESTION, GOOD)
+
+    assert fake.calls[2:] == [[GOOD]]
+    assert comparable(grade) == comparable(EmbeddingGrader(FakeEmbedder()).grade(QUESTION, GOOD))
+
+
 def test_points_come_from_the_reference_when_the_question_has_none(
     grader: EmbeddingGrader,
 ) -> None:
@@ -503,6 +517,22 @@ def test_real_model_is_deterministic_and_batch_equals_single(
     assert single.verdict == "correct"
     for point in single.key_points:
         assert point.evidence is None or point.evidence in answer
+
+
+@pytest.mark.model
+def test_real_model_grades_a_prepared_question_to_the_digit_as_a_cold_one(
+    real_grader: EmbeddingGrader,
+) -> None:
+    question = day1_question(SUPERVISED)
+    prepared = EmbeddingGrader(real_grader.embedder)
+    assert prepared.prepare([question, day1_question(BIAS)]) == 2
+
+    grades = prepared.grade_batch([(question, a) for a in REAL_CASES.values()])
+    cold = EmbeddingGrader(real_grader.embedder)
+
+    assert [comparable(g) for g in grades] == [
+        comparable(cold.grade(question, a)) for a in REAL_CASES.values()
+    ]
 
 
 @pytest.mark.model

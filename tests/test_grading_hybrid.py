@@ -10,9 +10,11 @@ import pytest
 
 from app.config import Settings
 from app.grading.base import Grade, GradingQuestion
+from app.grading.embedding import EmbeddingGrader
 from app.grading.hybrid import HybridGrader
 from app.grading.llm import LLMGrader
 from tests.conftest import pinned_settings
+from tests.grading_fakes import FakeEmbedder
 from tests.openai_server import FakeOpenAIServer
 
 QUESTION = GradingQuestion(
@@ -201,3 +203,19 @@ def test_details_are_json_ready(hybrid: HybridGrader, server: FakeOpenAIServer) 
     grade = hybrid.grade(QUESTION, "50 middling")
 
     assert json.loads(json.dumps(grade.to_dict()))["details"]["decided_by"] == "llm"
+
+
+def test_the_offline_grader_prepares_and_the_llm_is_not_asked(
+    server: FakeOpenAIServer,
+) -> None:
+    offline = EmbeddingGrader(FakeEmbedder())
+    settings = make_settings(openai_base_url=server.base_url, llm_max_retries=0)
+    hybrid = HybridGrader(
+        offline=offline,
+        llm=LLMGrader.from_settings(settings, fallback=offline),
+    )
+    question = GradingQuestion("What is PCA?", "PCA reduces the number of dimensions.")
+
+    assert hybrid.prepare([question]) == 1
+    assert offline.prepare([question]) == 0
+    assert server.requests == []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from app.grading.base import CORRECT_FROM, Exemplar, GradingQuestion
+from app.grading.base import CORRECT_FROM, Exemplar, Grade, GradingQuestion
 from app.grading.exemplars import calibrate, threshold
 from app.grading.references import ReferenceGrader, decided_by_examples, decided_reference
 from tests.fakes import OverlapGrader
@@ -116,3 +118,49 @@ def test_threshold_moves_to_where_the_examples_separate() -> None:
     assert calibrate(0, cut) == 0 and calibrate(100, cut) == pytest.approx(100)
     # Examples of one kind only say nothing about where the cut is.
     assert threshold([(30, 100), (80, 100)]) == CORRECT_FROM
+
+
+class Preparing(OverlapGrader):
+    """The overlap grader, recording what it prepares and each batch it grades."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[GradingQuestion] = []
+        self.batches: list[list[tuple[GradingQuestion, str]]] = []
+
+    def prepare(self, questions: Sequence[GradingQuestion]) -> int:
+        self.prepared.extend(questions)
+        return len(questions)
+
+    def grade_batch(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[Grade]:
+        self.batches.append(list(items))
+        return super().grade_batch(items)
+
+
+def test_preparing_passes_every_reference_on_and_sets_the_threshold_ahead() -> None:
+    question = GradingQuestion(
+        QUESTION.question,
+        QUESTION.reference_answer,
+        reference_answers=QUESTION.reference_answers,
+        exemplars=EXAMPLES,
+    )
+    inner = Preparing()
+    grader = ReferenceGrader(inner, embedder=FakeEmbedder)
+    answer = "The bulb is on a path with the battery but the path is open."
+
+    assert grader.prepare([question]) == 2
+    assert [q.reference_answer for q in inner.prepared] == list(QUESTION.reference_answers)
+    # The examples were graded against both references then, not with the first answer.
+    assert [len(batch) for batch in inner.batches] == [len(EXAMPLES) * 2]
+
+    grade = grader.grade(question, answer)
+
+    # The answer's batch holds its references and the strong example only.
+    assert len(inner.batches[1]) == 2 + 1
+    assert grade == wrapped().grade(question, answer)
+
+
+def test_a_grader_with_nothing_to_prepare_is_left_alone() -> None:
+    inner = OverlapGrader()
+    assert wrapped(inner).prepare([QUESTION]) == 0
+    assert inner.calls == 0

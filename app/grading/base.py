@@ -182,6 +182,21 @@ class Grader(Protocol):
         ...
 
 
+@runtime_checkable
+class PreparesQuestions(Protocol):
+    """A grader that can do the part of grading that depends on the question alone (a model
+    pass over the reference side) before the question's first answer arrives."""
+
+    def prepare(self, questions: Sequence[GradingQuestion]) -> int:
+        """Get ready to grade answers to `questions`; how many were not ready before."""
+        ...
+
+
+def prepare(grader: Grader, questions: Sequence[GradingQuestion]) -> int:
+    """Prepare `questions` on `grader` when it can (0 for a grader with nothing to prepare)."""
+    return grader.prepare(questions) if isinstance(grader, PreparesQuestions) else 0
+
+
 class GradingError(Exception):
     """A grader could not grade an answer."""
 

@@ -198,17 +198,7 @@ class EmbeddingGrader:
         """Grade many answers with one model pass over every text not yet cached."""
         started = time.perf_counter()
         keys = [_reference_key(q) for q, _ in items]
-        with self._lock:
-            missing = {k: q for k, (q, _) in zip(keys, items, strict=True) if k not in self._cache}
-        # Each question's reference side is encoded in a pass of its own: a vector must not
-        # depend on which other texts shared its batch (padding moves the last digits, more so
-        # in bfloat16), or grading the same answer cold and warm would differ.
-        for key, q in missing.items():
-            reference_texts = list(dict.fromkeys([q.question, q.reference_answer, *_points_of(q)]))
-            reference = dict(
-                zip(reference_texts, self.embedder.encode_tokens(reference_texts), strict=True)
-            )
-            self._remember(key, self._build_reference(q, reference))
+        self._prepare(dict(zip(keys, (q for q, _ in items), strict=True)))
         unique = list(dict.fromkeys(a.strip() for _, a in items if words(a)))
         encoded = dict(zip(unique, self.embedder.encode_tokens(unique), strict=True))
         with self._lock:
@@ -219,6 +209,26 @@ class EmbeddingGrader:
             emb = encoded.get(answer.strip()) if words(answer) else None
             grades.append(self._judge(answer, ref, emb, elapsed_each))
         return grades
+
+    def prepare(self, questions: Sequence[GradingQuestion]) -> int:
+        """Encode the reference side of each question not yet cached (question, reference,
+        key points), so that its first answer is graded as fast as the next ones; how many
+        were encoded."""
+        return self._prepare({_reference_key(q): q for q in questions})
+
+    def _prepare(self, questions: dict[str, GradingQuestion]) -> int:
+        with self._lock:
+            missing = {k: q for k, q in questions.items() if k not in self._cache}
+        # Each question's reference side is encoded in a pass of its own: a vector must not
+        # depend on which other texts shared its batch (padding moves the last digits, more so
+        # in bfloat16), or grading the same answer cold and warm would differ.
+        for key, q in missing.items():
+            reference_texts = list(dict.fromkeys([q.question, q.reference_answer, *_points_of(q)]))
+            reference = dict(
+                zip(reference_texts, self.embedder.encode_tokens(reference_texts), strict=True)
+            )
+            self._remember(key, self._build_reference(q, reference))
+        return len(missing)
 
     def _remember(self, key: str, ref: _Reference) -> None:
         with self._lock:

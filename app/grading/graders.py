@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from app.config import Settings
-from app.grading.base import Grader, UnknownGraderError
+from app.grading.base import Grader, GradingQuestion, UnknownGraderError, prepare
 from app.grading.references import with_references
 from app.grading.registry import GraderFactory, create_grader, grader_factories, grader_names
 
@@ -47,6 +47,11 @@ class GraderPool:
     def warm_up(self) -> None:
         """Build the default grader; building it starts its model load in the background."""
         self.get()
+
+    def prepare(self, questions: Sequence[GradingQuestion], name: str | None = None) -> int:
+        """Let the grader called `name` (default: GRADER) prepare `questions` ahead of their
+        first answers; how many it had not prepared before."""
+        return prepare(self.get(name), questions)
 
     def readiness(self) -> dict[str, object]:
         """What /healthz says about grading."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.config import Settings
-from app.grading.base import Grade, Grader, GradingQuestion
+from app.grading.base import Grade, Grader, GradingQuestion, prepare
 from app.grading.llm import LLMGrader
 from app.grading.registry import create_grader
 
@@ -50,6 +50,10 @@ class HybridGrader:
     def is_ready(self) -> bool:
         """Ready when the offline grader is; the LLM is optional and falls back when absent."""
         return self.offline.is_ready()
+
+    def prepare(self, questions: Sequence[GradingQuestion]) -> int:
+        """The offline grader prepares the questions; the LLM has nothing to prepare."""
+        return prepare(self.offline, questions)
 
     def in_band(self, score: float) -> bool:
         """True when an offline score is uncertain enough to ask the LLM."""

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.grading import exemplars as ex
-from app.grading.base import CORRECT_FROM, Exemplar, Grade, Grader, GradingQuestion, verdict_for
+from app.grading.base import (
+    CORRECT_FROM,
+    Exemplar,
+    Grade,
+    Grader,
+    GradingQuestion,
+    prepare,
+    verdict_for,
+)
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -75,7 +83,7 @@ class ReferenceGrader:
         jobs: list[tuple[GradingQuestion, str]] = []
         plans: list[_Plan] = []
         neighbours = self._neighbours(items)
-        calibrations: dict[str, list[list[int]]] = {}
+        calibrations: dict[str, _Calibration] = {}
         for (question, answer), near in zip(items, neighbours, strict=True):
             plan = _Plan(question=question, neighbours=near)
             for number, reference in enumerate(question.reference_answers):
@@ -86,29 +94,68 @@ class ReferenceGrader:
                 jobs.append((_single(question, exemplar.text, -1), answer))
             if question.exemplars:
                 plan.key = _calibration_key(question)
-                with self._lock:
-                    known = plan.key in self._thresholds
-                if not known and plan.key not in calibrations:
-                    # How each example fares against the references tells where "correct"
-                    # begins for this question on the wrapped grader's scale.
-                    rows = []
-                    for exemplar in question.exemplars:
-                        row = []
-                        for number, reference in enumerate(question.reference_answers):
-                            row.append(len(jobs))
-                            jobs.append((_single(question, reference, number), exemplar.text))
-                        rows.append(row)
-                    calibrations[plan.key] = rows
+                self._plan_calibration(question, plan.key, jobs, calibrations)
             plans.append(plan)
         grades = self.inner.grade_batch(jobs)
-        for key, rows in calibrations.items():
-            question = next(p.question for p in plans if p.key == key)
+        self._calibrate(calibrations, grades)
+        return [self._combine(plan, grades) for plan in plans]
+
+    def prepare(self, questions: Sequence[GradingQuestion]) -> int:
+        """Ahead of the first answers: the wrapped grader prepares every reference of each
+        question, and the graded examples are encoded and set where "correct" begins.
+
+        How many questions the wrapped grader had not prepared before.
+        """
+        singles = [
+            _single(question, reference, number)
+            for question in questions
+            for number, reference in enumerate(question.reference_answers)
+        ]
+        prepared = prepare(self.inner, singles)
+        with_examples = [q for q in questions if q.exemplars]
+        if with_examples:
+            self._vectors_of(sorted({e.text for q in with_examples for e in q.exemplars}))
+            jobs: list[tuple[GradingQuestion, str]] = []
+            calibrations: dict[str, _Calibration] = {}
+            for question in with_examples:
+                self._plan_calibration(question, _calibration_key(question), jobs, calibrations)
+            if jobs:
+                self._calibrate(calibrations, self.inner.grade_batch(jobs))
+        return prepared
+
+    def _plan_calibration(
+        self,
+        question: GradingQuestion,
+        key: str,
+        jobs: list[tuple[GradingQuestion, str]],
+        calibrations: dict[str, _Calibration],
+    ) -> None:
+        """Queue the grading of the question's examples against its references in `jobs`,
+        unless its threshold is known or already queued."""
+        with self._lock:
+            known = key in self._thresholds
+        if known or key in calibrations:
+            return
+        # How each example fares against the references tells where "correct" begins for
+        # this question on the wrapped grader's scale.
+        rows = []
+        for exemplar in question.exemplars:
+            row = []
+            for number, reference in enumerate(question.reference_answers):
+                row.append(len(jobs))
+                jobs.append((_single(question, reference, number), exemplar.text))
+            rows.append(row)
+        calibrations[key] = _Calibration(question=question, rows=rows)
+
+    def _calibrate(self, calibrations: dict[str, _Calibration], grades: list[Grade]) -> None:
+        for key, calibration in calibrations.items():
             observed = [
                 (max(grades[j].score for j in row), exemplar.score)
-                for row, exemplar in zip(rows, question.exemplars, strict=True)
+                for row, exemplar in zip(
+                    calibration.rows, calibration.question.exemplars, strict=True
+                )
             ]
             self._remember(self._thresholds, key, ex.threshold(observed))
-        return [self._combine(plan, grades) for plan in plans]
 
     def _combine(self, plan: _Plan, grades: list[Grade]) -> Grade:
         question = plan.question
@@ -210,6 +257,14 @@ class _Plan:
     references: list[int] = dataclasses.field(default_factory=list)
     examples: list[tuple[Exemplar, int]] = dataclasses.field(default_factory=list)
     key: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Calibration:
+    """Where a question's examples, graded against its references, sit in a batch."""
+
+    question: GradingQuestion
+    rows: list[list[int]]
 
 
 def _single(question: GradingQuestion, reference: str, number: int) -> GradingQuestion:

@@ -16,6 +16,10 @@ from app.practice.errors import InterviewNotFound, PracticeError, TurnNotFound
 from app.practice.options import InterviewOptions
 from app.practice.stats import question_averages
 
+# Set on a unit of work that started an interview: after its commit, a grading worker
+# prepares the interview's questions (app/practice/preparation.py).
+INTERVIEW_STARTED = "interview_started"
+
 
 def create_interview(*, session: Session, user_id: int, options: InterviewOptions) -> Interview:
     """A new interview of the user with questions (of banks they see) chosen by the options;
@@ -39,6 +43,7 @@ def create_interview(*, session: Session, user_id: int, options: InterviewOption
     ]
     session.add(interview)
     session.flush()
+    session.info[INTERVIEW_STARTED] = True
     return interview
 
 

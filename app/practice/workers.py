@@ -21,6 +21,8 @@ from app.grading.graders import GraderPool
 from app.models import GRADING_DONE, GRADING_PENDING, Heartbeat, utcnow
 from app.practice.grading_queue import ENQUEUED, GradingJob, claim_jobs, complete_job, fail_job
 from app.practice.grading_queue import renew_leases as renew
+from app.practice.preparation import Preparation
+from app.practice.turns import INTERVIEW_STARTED
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +193,10 @@ def drain_queue(*, database: Database, graders: GraderPool, settings: Settings) 
 
 
 class GradingWorkers:
-    """Worker threads with a heartbeat that renews their jobs' leases while they grade."""
+    """Worker threads with a heartbeat that renews their jobs' leases while they grade.
+
+    A worker with no job to take prepares the questions of interviews just started.
+    """
 
     def __init__(
         self,
@@ -208,6 +213,7 @@ class GradingWorkers:
         self.threads = threads
         self.events = events
         self.name = f"{HEARTBEAT_PREFIX}{socket.gethostname()}:{os.getpid()}"
+        self.preparation = Preparation(database=database, graders=graders, look_every_s=IDLE_POLL_S)
         self._running: set[int] = set()
         self._wake = threading.Condition()
         self._pending_wakes = 0
@@ -245,7 +251,11 @@ class GradingWorkers:
 
     def on_commit(self, session: Session) -> None:
         """Session hook: wake a worker when the committed unit of work queued an answer."""
-        if session.info.pop(ENQUEUED, False):
+        enqueued = session.info.pop(ENQUEUED, False)
+        if session.info.pop(INTERVIEW_STARTED, False):
+            self.preparation.interview_started()
+            self.wake()
+        elif enqueued:
             self.wake()
 
     def _work(self) -> None:
@@ -259,11 +269,13 @@ class GradingWorkers:
                     running=self._running,
                     limit=CLAIM_BATCH,
                 )
+                # Only a worker with no job to take prepares a question, one at a time.
+                busy = bool(taken) or self.preparation.prepare_next()
             except Exception:  # e.g. the database is briefly unreachable: try again shortly
                 log.exception("grading worker failed to take a job")
-                taken = []
+                busy = False
                 self._stop.wait(IDLE_POLL_S)
-            if not taken:
+            if not busy:
                 with self._wake:
                     if not self._pending_wakes and not self._stop.is_set():
                         self._wake.wait(IDLE_POLL_S)
