@@ -215,6 +215,27 @@ def test_a_prepared_question_is_graded_as_if_cold_without_encoding_its_reference
     assert comparable(grade) == comparable(EmbeddingGrader(FakeEmbedder()).grade(QUESTION, GOOD))
 
 
+def test_the_reference_cache_keeps_to_its_memory_and_drops_the_least_recently_used(
+    fake: FakeEmbedder,
+) -> None:
+    questions = [
+        GradingQuestion(question=f"What is method {n}?", reference_answer=f"Method {n} {text}")
+        for n, text in enumerate(["reduces dimensions.", "clusters points.", "fits a line."])
+    ]
+    probe = EmbeddingGrader(FakeEmbedder())
+    probe.prepare(questions[:1])
+    one = probe.cached_bytes()
+    grader = EmbeddingGrader(fake, cache_bytes=int(2.5 * one))
+
+    assert grader.prepare(questions[:2]) == 2
+    grader.grade(questions[0], "It reduces dimensions.")  # the first is used again
+    assert grader.prepare(questions[2:]) == 1
+
+    assert grader.cached_bytes() <= int(2.5 * one)
+    assert grader.prepare(questions[:1]) == 0  # kept: used most recently but one
+    assert grader.prepare(questions[1:2]) == 1  # dropped: the least recently used
+
+
 def test_points_come_from_the_reference_when_the_question_has_none(
     grader: EmbeddingGrader,
 ) -> None:

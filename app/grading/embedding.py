@@ -50,6 +50,9 @@ if TYPE_CHECKING:
     from app.config import Settings
 
 GRADER_VERSION = "embedding-1.5"
+# Memory for cached reference sides (least recently used go first): about 300 questions with
+# references as long as day 1's, far more of SemEval's one-sentence ones.
+CACHE_BYTES = 384 * 2**20
 
 # Key-point status thresholds on the 0-1 coverage of one point.
 COVERED_AT = 0.6
@@ -102,6 +105,17 @@ class _Reference:
     question_stems: frozenset[str]
     point_new_stems: tuple[frozenset[str], ...]
     question_raw: float = 0.0
+
+    @property
+    def nbytes(self) -> int:
+        """Memory its arrays hold: mostly token vectors, ~1.2 MB for a day-1 question."""
+        encoded = (self.question, self.reference, *self.point_embeddings)
+        return (
+            sum(e.vector.nbytes + e.tokens.nbytes + e.offsets.nbytes for e in encoded)
+            + self.point_matrix.nbytes
+            + self.point_tokens.vectors.nbytes
+            + self.point_tokens.weights.nbytes
+        )
 
 
 @dataclass(frozen=True)
@@ -170,10 +184,11 @@ class EmbeddingGrader:
     name = "embedding"
     version = GRADER_VERSION
 
-    def __init__(self, embedder: Embedder, *, cache_size: int = 2048) -> None:
+    def __init__(self, embedder: Embedder, *, cache_bytes: int = CACHE_BYTES) -> None:
         self.embedder = embedder
         self._cache: OrderedDict[str, _Reference] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
+        self._cached_bytes = 0
         self._lock = threading.Lock()
 
     @classmethod
@@ -198,11 +213,10 @@ class EmbeddingGrader:
         """Grade many answers with one model pass over every text not yet cached."""
         started = time.perf_counter()
         keys = [_reference_key(q) for q, _ in items]
-        self._prepare(dict(zip(keys, (q for q, _ in items), strict=True)))
+        refs_by_key = self._references(dict(zip(keys, (q for q, _ in items), strict=True)))
         unique = list(dict.fromkeys(a.strip() for _, a in items if words(a)))
         encoded = dict(zip(unique, self.embedder.encode_tokens(unique), strict=True))
-        with self._lock:
-            refs = [self._cache[k] for k in keys]
+        refs = [refs_by_key[k] for k in keys]
         elapsed_each = (time.perf_counter() - started) * 1000 / max(len(items), 1)
         grades = []
         for (_, answer), ref in zip(items, refs, strict=True):
@@ -214,28 +228,46 @@ class EmbeddingGrader:
         """Encode the reference side of each question not yet cached (question, reference,
         key points), so that its first answer is graded as fast as the next ones; how many
         were encoded."""
-        return self._prepare({_reference_key(q): q for q in questions})
-
-    def _prepare(self, questions: dict[str, GradingQuestion]) -> int:
+        wanted = {_reference_key(q): q for q in questions}
         with self._lock:
-            missing = {k: q for k, q in questions.items() if k not in self._cache}
+            cached = sum(k in self._cache for k in wanted)
+        self._references(wanted)
+        return len(wanted) - cached
+
+    def _references(self, questions: dict[str, GradingQuestion]) -> dict[str, _Reference]:
+        """The reference side of each question by key: from the cache, or encoded now."""
+        with self._lock:
+            found = {k: self._cache[k] for k in questions if k in self._cache}
+            for key in found:
+                self._cache.move_to_end(key)
         # Each question's reference side is encoded in a pass of its own: a vector must not
         # depend on which other texts shared its batch (padding moves the last digits, more so
         # in bfloat16), or grading the same answer cold and warm would differ.
-        for key, q in missing.items():
+        for key, q in questions.items():
+            if key in found:
+                continue
             reference_texts = list(dict.fromkeys([q.question, q.reference_answer, *_points_of(q)]))
             reference = dict(
                 zip(reference_texts, self.embedder.encode_tokens(reference_texts), strict=True)
             )
-            self._remember(key, self._build_reference(q, reference))
-        return len(missing)
+            found[key] = self._build_reference(q, reference)
+            self._remember(key, found[key])
+        return found
 
     def _remember(self, key: str, ref: _Reference) -> None:
         with self._lock:
+            replaced = self._cache.pop(key, None)
+            self._cached_bytes += ref.nbytes - (replaced.nbytes if replaced else 0)
             self._cache[key] = ref
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            # The least recently used go first; the newest stays, however large.
+            while self._cached_bytes > self._cache_bytes and len(self._cache) > 1:
+                _, evicted = self._cache.popitem(last=False)
+                self._cached_bytes -= evicted.nbytes
+
+    def cached_bytes(self) -> int:
+        """Memory held by the cached reference sides."""
+        with self._lock:
+            return self._cached_bytes
 
     def _build_reference(
         self, q: GradingQuestion, encoded: dict[str, TokenEmbedding]
