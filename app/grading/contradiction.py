@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 
 from app.grading.key_points import split_heading
 from app.grading.text import is_content_word, stem, words
@@ -182,12 +181,6 @@ def _denied(clause: str) -> frozenset[str]:
     return frozenset()
 
 
-def _loose(stems: Iterable[str]) -> set[str]:
-    """Stems with a final "e" dropped, so a stem matches however its word ended ("mak" and
-    "make"): a tolerance kept from the light stemmer of `embedding-1.4`."""
-    return {st[:-1] if len(st) >= 3 and st.endswith("e") else st for st in stems}
-
-
 def _denies(
     point_clause: tuple[str, list[str], list[str]],
     span_clause: tuple[str, list[str], list[str]],
@@ -200,24 +193,26 @@ def _denies(
 
     The clause must be about the point (its first content word is in the point's clause or
     among the names its heading gives), share most of its words with the point's clause, and
-    deny at least two of that clause's words beyond the names. A point with a negation
-    anywhere, or a clause drawn as a contrast, is left to `contradiction`'s stricter test:
-    there a "not" may be the reference's own.
+    deny at least two of that clause's words beyond the names. Words meet by their Snowball
+    stems (`text.stem`) and nothing looser: dropping a final "e" as well would merge "state"
+    and "stat", "huge" and "hug". A point with a negation anywhere, or a clause drawn as a
+    contrast, is left to `contradiction`'s stricter test: there a "not" may be the
+    reference's own.
     """
     _, p_words, p_content = point_clause
     s_text, s_words, _ = span_clause
     said = [w for w in s_words if not _is_negation(w)]
-    p_set = _loose(p_content)
-    s_set = _loose(stem(w) for w in said if is_content_word(w))
+    p_set = set(p_content)
+    s_set = {stem(w) for w in said if is_content_word(w)}
     shared = p_set & s_set
     if len(shared) < DENIAL_SHARED or len(shared) < DENIAL_SHARE * len(s_set):
         return False
     if _CONTRAST_WORDS & (set(p_words) | set(s_words)):
         return False
     subject = _first_content_stem(said)
-    if subject is None or not _loose([subject]) & (p_set | names):
+    if subject is None or subject not in p_set | names:
         return False
-    denied = _loose(_denied(s_text)) - names
+    denied = _denied(s_text) - names
     return len(denied) >= 2 and denied <= p_set
 
 
@@ -230,7 +225,7 @@ def contradiction(point: str, span: str) -> str | None:
         return None
     heading, _ = split_heading(point)
     # What the heading names, with its brackets: "Static Embeddings (e.g., Word2Vec, GloVe)".
-    names = _loose(_stems(point.split(":", 1)[0])) if heading else set()
+    names = set(_stems(point.split(":", 1)[0])) if heading else set()
     for point_clause in _point_clauses(point):
         for span_clause in _analysed_clauses(span):
             if _denies(point_clause, span_clause, names):
