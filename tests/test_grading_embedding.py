@@ -22,9 +22,19 @@ from app.grading.base import (
 from app.grading.contradiction import contradiction
 from app.grading.embedder import EmbedderLoadError, SentenceTransformerEmbedder, resolve_precision
 from app.grading.embedding import EmbeddingGrader
+from app.grading.evidence import names_point
 from app.grading.key_points import extract_key_points
 from app.grading.spans import answer_spans
-from app.grading.text import is_keyword_list, names_terms_only
+from app.grading.text import (
+    WORD,
+    content_stems,
+    is_keyword_list,
+    names_terms_only,
+    normalise,
+    word_spans,
+    words,
+)
+from app.grading.tokens import content_tokens
 from tests.conftest import pinned_settings
 from tests.grading_fakes import FakeEmbedder
 
@@ -415,6 +425,91 @@ def test_terms_dressed_in_restatements_of_the_question_say_nothing() -> None:
     assert not names_terms_only(
         "The tradeoff is between bias, variance and error. That is the tradeoff.", question
     )
+
+
+@pytest.mark.parametrize("mark", ['"', "\u2019", "\u2018", "\u00b4", "`", "\u02bc", "\u2032"])
+def test_a_contraction_written_with_another_mark_is_one_word(mark: str) -> None:
+    assert words(f"It doesn{mark}t work, it{mark}s broken") == [
+        "it",
+        "doesn't",
+        "work",
+        "it's",
+        "broken",
+    ]
+    # The negation is seen, and no "doesn" is left over as a content word.
+    assert contradiction(
+        "Dropout makes the network more robust.",
+        f"Dropout doesn{mark}t make the network more robust.",
+    )
+
+
+def test_a_double_quote_used_as_a_quotation_mark_glues_nothing() -> None:
+    assert words('"don\'t" he said') == ["don't", "he", "said"]
+    assert words('the "not" in spam/not spam') == ["the", "not", "in", "spam", "not", "spam"]
+    assert words('He called it "a test" and "t" stood for time.') == (
+        ["he", "called", "it", "a", "test", "and", "t", "stood", "for", "time"]
+    )
+
+
+def test_accents_and_ligatures_are_folded_into_plain_letters() -> None:
+    assert words("Naïve Bayes") == words("naive Bayes") == ["naive", "bayes"]
+    assert content_stems("a naïve café") == content_stems("a naive cafe")
+    assert words("\ufb01ne-tuning with K\u2011Means") == ["fine", "tuning", "with", "k", "means"]
+    assert normalise("K\u2011Means, bias\u2013variance, 1\u20135") == (
+        "K-Means, bias-variance, 1\u20135"
+    )
+    # A symbol stays a symbol: NFKD alone would make "Excel™" "ExcelTM".
+    assert words("Excel\u2122 sheets") == ["excel", "sheets"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD,
+        QUESTION.reference_answer,
+        "Don't overfit: the model's error isn't 0.5, it's 5 o'clock -- (x/y) & \"quoted\" t's",
+    ],
+)
+def test_ascii_text_is_read_as_before(text: str) -> None:
+    assert normalise(text) == text
+    assert words(text) == WORD.findall(text.lower())
+
+
+def test_word_offsets_stay_on_the_text_as_given() -> None:
+    text = "The na\u00efve \ufb01t isn\u00b4t caf\u0065\u0301 au lait"
+    spans = word_spans(text)
+    assert [w for _, _, w in spans] == words(text)
+    assert [text[s:e] for s, e, _ in spans] == [
+        "The",
+        "na\u00efve",
+        "\ufb01t",
+        "isn\u00b4t",
+        "cafe",
+        "au",
+        "lait",
+    ]
+    # Token vectors are picked by those offsets: the ligature and the accent are one word each.
+    emb = FakeEmbedder().encode_tokens(["Na\u00efve \ufb01ne-tuning"])[0]
+    assert content_tokens(emb).stems == ("naiv", "fine", "tune")
+
+
+def test_a_name_written_with_a_non_breaking_hyphen_is_a_name() -> None:
+    point = "Clustering with K\u2011Means groups the points into k clusters."
+    assert names_point(point, "Which algorithms do you know?", "I know k-means.")
+
+
+def test_a_point_with_an_accent_is_said_by_an_answer_without_it(grader: EmbeddingGrader) -> None:
+    question = GradingQuestion(
+        question="Which classifier would you try first on text?",
+        reference_answer="Naïve Bayes assumes the features are independent given the class.",
+        key_points=("Naïve Bayes assumes the features are independent given the class.",),
+    )
+    grade = grader.grade(
+        question, "Naive Bayes assumes the features are independent given the class."
+    )
+
+    assert grade.details["lexical_recall"] == 1.0
+    assert grade.key_points[0].status == "covered"
 
 
 def test_answer_spans_are_sentences_and_clauses_of_the_answer() -> None:

@@ -6,7 +6,7 @@ import functools
 import re
 
 from app.grading.key_points import split_heading
-from app.grading.text import is_content_word, stem, words
+from app.grading.text import is_content_word, normalise, stem, words
 
 # How many content words after a "not" it negates.
 NEGATION_SCOPE = 2
@@ -273,7 +273,8 @@ def _point_clauses(point: str) -> tuple[tuple[str, list[str], list[str]], ...]:
     return _analysed_clauses(point) + prefixed
 
 
-# A name written as a name: "K-Means", "PCA", "Word2Vec", "BERT", "GloVe", "L1".
+# A name written as a name: "K-Means", "PCA", "Word2Vec", "BERT", "GloVe", "L1"; found in the
+# `normalise`d text, where "K‑Means" (a non-breaking hyphen) is "K-Means" too.
 NAME = re.compile(
     r"\b(?:[A-Za-z]+[-/][A-Za-z0-9]+|[A-Z]{2,}[a-z]?s?|[A-Za-z]+\d\w*|[A-Z][a-z]+[A-Z]\w*)\b"
 )
@@ -301,7 +302,9 @@ def _occurrences(tokens: list[str], name: list[str]) -> list[int]:
 def point_names(point: str) -> tuple[str, ...]:
     """Things a point names: its sub-heading and written names ("BERT", not "Encoder-only")."""
     heading, _ = split_heading(point)
-    names = [n for n in NAME.findall(point) if not any(s in _OPPOSITE_OF for s in _stems(n))]
+    names = [
+        n for n in NAME.findall(normalise(point)) if not any(s in _OPPOSITE_OF for s in _stems(n))
+    ]
     if heading:
         names.insert(0, re.sub(r"\s*\([^)]*\)", "", heading).strip())
     return tuple(dict.fromkeys(n for n in names if _stems(n)))

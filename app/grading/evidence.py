@@ -7,7 +7,7 @@ import re
 
 from app.grading.contradiction import CONCEPT_OPPOSITES, NAME
 from app.grading.key_points import split_heading
-from app.grading.text import content_stems, is_content_word, stem, words
+from app.grading.text import content_stems, is_content_word, normalise, stem, words
 
 # A covered point's evidence says this many words of the point's claim (beyond its name and
 # the question), or all of them when the claim has fewer.
@@ -42,7 +42,7 @@ def named_terms(point: str, question: str) -> tuple[str, ...]:
     ("K-Means", "PCA") that the question does not already give."""
     heading, body = split_heading(point)
     asked = set(words(question))
-    names = [n for n in NAME.findall(body) if n.lower() not in asked]
+    names = [n for n in NAME.findall(normalise(body)) if n.lower() not in asked]
     if heading and not content_stems(heading) <= content_stems(question):
         names.insert(0, heading)
     return tuple(dict.fromkeys(names))

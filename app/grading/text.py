@@ -6,11 +6,25 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 
 import snowballstemmer
 
-# A word: letters and digits, with an apostrophe suffix ("don't", "model's").
+# A word: letters and digits, with an apostrophe suffix ("don't", "model's"). Found in the
+# text `normalise` gives: "naïve" is one word, as "naive", and "don"t" is "don't".
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+# Marks typed or pasted where an apostrophe belongs: ’ ‘ ´ ` ʼ ′ and the double quotes " “ ”
+# ("don"t" in SemEval student answers). Between a letter and the ending of a contraction or
+# a possessive ("don"t", "it´s", "we‘re", "bulb"s") one is an apostrophe; anywhere else it
+# stays what it was, so a quote around "not" glues nothing to it.
+# (The mark comes first in the pattern, its letter after: a scan tests the cheap class first.)
+_CONTRACTION_MARK = re.compile(
+    r"[’‘´`ʼ′\"“”](?<=[A-Za-z].)(?=(?:t|s|re|ve|ll|d|m)\b)", re.IGNORECASE
+)
+# Hyphens other than "-" (U+2010, and U+2011 non-breaking, which NFKD makes U+2010), and an
+# en dash between two letters ("bias–variance"): a compound is written the same either way.
+_HYPHEN = re.compile(r"\u2010|(?<=[A-Za-z])\u2013(?=[A-Za-z])")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _LIST_SEPARATOR = re.compile(r"[,;/\n•|]|\s-\s|\band\b|\bor\b")
 # A sub-heading glued onto the end of the previous sentence when the page lost its line break:
 # "...like max_depth.Random Forest: This is..." or "...'I loved the movie!'One-Shot Prompting: ...".
@@ -196,9 +210,54 @@ def stem(word: str) -> str:
     return str(stemmer.stemWord(word))
 
 
+@functools.lru_cache(maxsize=4_096)
+def _fold(char: str) -> str:
+    """One character without accents or compatibility forms: "ï" -> "i", "ﬁ" -> "fi"."""
+    if unicodedata.category(char).startswith("S"):
+        # A symbol stays one: "Excel™" is not "ExcelTM", and "don´t" keeps its mark for
+        # `_CONTRACTION_MARK` (NFKD makes "´" a space and an accent).
+        return char
+    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+
+
+def normalise(text: str) -> str:
+    """The text as words are read from it: letters without accents ("naïve" -> "naive"),
+    compatibility forms decomposed (NFKD: "ﬁ" -> "fi", full-width letters, a non-breaking
+    space), other hyphens as "-", and an apostrophe look-alike in a contraction as "'"
+    ("don"t", "isn´t" -> "don't", "isn't"). ASCII text changes only in such contractions.
+
+    Its length may differ from the text's: offsets into the text (evidence, token offsets)
+    come from `word_spans`, never from this string.
+    """
+    if not text.isascii():
+        text = _HYPHEN.sub("-", _NON_ASCII.sub(lambda m: _fold(m[0]), text))
+    elif '"' not in text and "`" not in text:
+        return text
+    return _CONTRACTION_MARK.sub("'", text)
+
+
 def words(text: str) -> list[str]:
-    """The lower-cased words of a text."""
-    return WORD.findall(text.lower().replace("’", "'"))
+    """The lower-cased words of a text, read from `normalise(text)`."""
+    return WORD.findall(normalise(text).lower().replace("’", "'"))
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """The words of `words(text)`, each with its start and end in `text` as given."""
+    normalised = normalise(text)
+    # Where each character of the normalised text came from: folding one character may
+    # give none ("\u0301") or several ("ﬁ"); the other steps keep the length.
+    origin = (
+        None
+        if text.isascii()
+        else [i for i, c in enumerate(text) for _ in (c if c < "\x80" else _fold(c))]
+    )
+    spans = []
+    for match in WORD.finditer(normalised):
+        start, end = match.span()
+        if origin is not None:
+            start, end = origin[start], origin[end - 1] + 1
+        spans.append((start, end, match.group().lower().replace("’", "'")))
+    return spans
 
 
 def is_content_word(word: str) -> bool:

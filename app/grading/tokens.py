@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from app.grading.embedder import TokenEmbedding
-from app.grading.text import WORD, is_content_word, stem
+from app.grading.text import is_content_word, stem, word_spans
 
 
 @dataclass(frozen=True)
@@ -22,18 +22,19 @@ class ContentTokens:
 
 def content_tokens(emb: TokenEmbedding) -> ContentTokens:
     """The token vectors of an embedding that fall inside content words."""
-    matches = list(WORD.finditer(emb.text))
+    # Where each word stands in the text the tokenizer read, not in its normalised form.
+    matches = word_spans(emb.text)
     if not matches:
         return ContentTokens(np.zeros((0, emb.tokens.shape[1]), dtype=np.float32), ())
-    word_starts = np.fromiter((m.start() for m in matches), dtype=np.int64, count=len(matches))
-    word_ends = np.fromiter((m.end() for m in matches), dtype=np.int64, count=len(matches))
+    word_starts = np.fromiter((s for s, _, _ in matches), dtype=np.int64, count=len(matches))
+    word_ends = np.fromiter((e for _, e, _ in matches), dtype=np.int64, count=len(matches))
     starts, ends = emb.offsets[:, 0], emb.offsets[:, 1]
     # The word each token starts in: the first word ending after the token's start.
     word_of = np.searchsorted(word_ends, starts, side="right")
     inside = (ends > starts) & (word_of < len(matches))  # not special tokens, not past the end
     inside[inside] &= word_starts[word_of[inside]] <= starts[inside]  # not punctuation
     # Per word, not per token: whether it carries meaning, and its stem.
-    lowered = [m.group().lower().replace("’", "'") for m in matches]
+    lowered = [w for _, _, w in matches]
     content = np.fromiter((is_content_word(w) for w in lowered), dtype=bool, count=len(lowered))
     inside[inside] &= content[word_of[inside]]
     keep = np.flatnonzero(inside)
