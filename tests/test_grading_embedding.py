@@ -304,6 +304,11 @@ def test_readiness_follows_the_embedder() -> None:
             "makes the network more robust.",
             "Dropout doesn't make the network more robust.",
         ),
+        # The same words with the point's "not" but not its opposite say the other thing.
+        (
+            "Terminals 4, 5 and 6 are not connected to the negative battery terminal.",
+            "Terminals 4, 5 and 6 are connected to the negative battery terminal.",
+        ),
         # A denial of the same claim in another form of its word ("depend" / "dependent").
         (
             "Since the model's response is highly dependent on the prompt, crafting it well "
@@ -375,6 +380,18 @@ def test_contradictions_found(point: str, span: str) -> None:
             "The bias-variance tradeoff describes the relationship between a model's complexity "
             "and its predictive error.",
             "Bias is the error you get from a model that's too simple for the problem.",
+        ),
+        # A "not" with an opposite says the same as the other opposite without one.
+        (
+            "Terminals 4, 5 and 6 are not connected to the negative battery terminal.",
+            "Terminals 4, 5 and 6 are connected to the positive battery terminal.",
+        ),
+        # A word the point says both with and without a "not" is neither: "none of the tools
+        # could scratch topaz and at least one tool could scratch each of the others".
+        (
+            "Topaz is the hardest because none of the tools could scratch topaz and at least "
+            "one tool could scratch each of the other minerals.",
+            "Topaz is the hardest because it did not get scratched by any tool.",
         ),
         # Denying one word of the point's clause is not denying the clause.
         (

@@ -124,6 +124,15 @@ def _flips(
     return found
 
 
+def _negated_opposite(negated: frozenset[str], plain: frozenset[str]) -> bool:
+    """Whether one side negates a word whose opposite the other side says plainly."""
+    return any(
+        (negated & a and plain & b) or (negated & b and plain & a)
+        for groups in (CONCEPT_OPPOSITES, SCALAR_OPPOSITES)
+        for a, b in groups
+    )
+
+
 def _first_content_stem(ws: list[str]) -> str | None:
     return next((stem(w) for w in ws if is_content_word(w)), None)
 
@@ -252,11 +261,19 @@ def _flipped(point: str, span: str) -> str | None:
                 continue
             p_neg, p_plain = _negation_scope(point_clause)
             s_neg, s_plain = _negation_scope(span_clause)
-            reasons = _flips(p_content, s_content, p_neg - p_plain, s_neg - s_plain)
-            if same_claim and _same_subject(p_words, s_words):
-                if (s_neg & p_plain) - s_plain:
+            # A word a clause says both under a "not" and without one is neither.
+            p_only_neg, p_only_plain = p_neg - p_plain, p_plain - p_neg
+            s_only_neg, s_only_plain = s_neg - s_plain, s_plain - s_neg
+            reasons = _flips(p_content, s_content, p_only_neg, s_only_neg)
+            # A "not" with an opposite says the same as the other opposite without one: "not
+            # connected to the negative terminal" is "connected to the positive terminal".
+            reworded = _negated_opposite(p_only_neg, s_only_plain) or _negated_opposite(
+                s_only_neg, p_only_plain
+            )
+            if same_claim and not reworded and _same_subject(p_words, s_words):
+                if s_only_neg & p_only_plain:
                     reasons.append("a 'not' the reference does not have")
-                elif (p_neg & s_plain) - p_plain:
+                elif p_only_neg & s_only_plain:
                     reasons.append("no 'not' where the reference has one")
             # Two flips cancel: "unsupervised ... unlabeled" against "supervised ... labeled".
             if len(reasons) % 2 == 1:
