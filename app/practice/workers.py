@@ -250,7 +250,8 @@ class GradingWorkers:
         self._threads = []
 
     def on_commit(self, session: Session) -> None:
-        """Session hook: wake a worker when the committed unit of work queued an answer."""
+        """Session hook: wake a worker when the committed unit of work queued an answer or
+        started an interview (whose questions it then prepares)."""
         enqueued = session.info.pop(ENQUEUED, False)
         if session.info.pop(INTERVIEW_STARTED, False):
             self.preparation.interview_started()
