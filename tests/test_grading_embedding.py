@@ -27,6 +27,7 @@ from app.grading.key_points import extract_key_points
 from app.grading.spans import answer_spans
 from app.grading.text import (
     WORD,
+    asked_sentences,
     content_stems,
     is_keyword_list,
     names_terms_only,
@@ -142,6 +143,53 @@ def test_restating_the_question_is_capped(grader: EmbeddingGrader) -> None:
     )
     assert "restates_question" in grade.details["flags"]
     assert grade.score <= CAP_RESTATED
+
+
+SWITCH = GradingQuestion(
+    question=(
+        "Denise built a circuit with a switch that either lights a bulb or runs a motor. When "
+        "the switch is on the left, the motor's wire is connected. What will happen when she "
+        "moves the switch to the left?"
+    ),
+    reference_answer="The motor will run.",
+)
+
+
+def test_an_answer_in_the_scenarios_own_words_is_not_a_restatement(
+    grader: EmbeddingGrader,
+) -> None:
+    # Every word of the right answer is in the scenario; it covers the reference far better
+    # than the question does, so it is an answer.
+    right = grader.grade(SWITCH, "The motor will run.")
+    assert "restates_question" not in right.details["flags"]
+    assert right.verdict == "correct"
+    # Echoes of the question, or of one of its sentences, stay restatements; the wrong choice
+    # is no better off.
+    for echo in (
+        "What will happen when she moves the switch to the left?",
+        "The switch either lights a bulb or runs a motor.",
+        "The bulb will light.",
+    ):
+        assert grader.grade(SWITCH, echo).score <= CAP_RESTATED, echo
+
+
+def test_echoing_the_asking_sentence_of_a_scenario_is_a_restatement(
+    grader: EmbeddingGrader,
+) -> None:
+    valve = GradingQuestion(
+        question=(
+            "A reading of zero on the gauge means the valve is open; a reading of ten means the "
+            "valve is closed. The gauge reads ten. Is the valve open or closed?"
+        ),
+        reference_answer="The valve is closed.",
+    )
+    # The asking sentence alone covers the reference better than the whole scenario does: the
+    # echo is judged against it, not against the whole question.
+    echo = grader.grade(valve, "Is the valve open or closed?")
+    assert "restates_question" in echo.details["flags"]
+    assert echo.score <= CAP_RESTATED
+    assert asked_sentences(valve.question) == ["Is the valve open or closed?"]
+    assert asked_sentences("Is the valve open or closed?") == []
 
 
 def test_terms_dressed_as_an_answer_are_capped_as_a_restatement(

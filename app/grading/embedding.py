@@ -32,6 +32,7 @@ from app.grading.feedback import compose_feedback
 from app.grading.key_points import extract_key_points, label_and_text
 from app.grading.spans import answer_spans, span_vectors
 from app.grading.text import (
+    asked_sentences,
     content_stems,
     is_keyword_list,
     names_terms_only,
@@ -105,6 +106,8 @@ class _Reference:
     question_stems: frozenset[str]
     point_new_stems: tuple[frozenset[str], ...]
     question_raw: float = 0.0
+    # The most that the question or one of its asking sentences scores as an answer.
+    asked_raw: float = 0.0
 
     @property
     def nbytes(self) -> int:
@@ -250,6 +253,10 @@ class EmbeddingGrader:
             reference = dict(
                 zip(reference_texts, self.embedder.encode_tokens(reference_texts), strict=True)
             )
+            # The asking part of a scenario question, in a pass of its own for the same reason.
+            asked = [s for s in asked_sentences(q.question) if s not in reference]
+            if asked:
+                reference.update(zip(asked, self.embedder.encode_tokens(asked), strict=True))
             found[key] = self._build_reference(q, reference)
             self._remember(key, found[key])
         return found
@@ -288,8 +295,12 @@ class EmbeddingGrader:
             question_stems=question_stems,
             point_new_stems=tuple(frozenset(content_stems(p) - question_stems) for p in points),
         )
-        # What the question alone would score as an answer: the floor a restatement sits on.
-        return replace(ref, question_raw=self._assess(ref, encoded[q.question]).raw)
+        # What the question alone would score as an answer: the floor a restatement sits on;
+        # and for an answer in the question's words, what its asking part scores if that is
+        # more ("Is the valve open or closed?" against "The gauge reads ten. Is the valve...").
+        question_raw = self._assess(ref, encoded[q.question]).raw
+        asked = [self._assess(ref, encoded[s]).raw for s in asked_sentences(q.question)]
+        return replace(ref, question_raw=question_raw, asked_raw=max([question_raw, *asked]))
 
     def _assess(self, ref: _Reference, emb: TokenEmbedding) -> _Assessment:
         """Similarity components of one answer, before any judgement."""
@@ -430,8 +441,12 @@ class EmbeddingGrader:
         flags: list[str] = []
         answer_stems = content_stems(text)
         novel = answer_stems - ref.question_stems
-        # A restatement covers the reference no better than the question itself does.
-        if not novel or (
+        # A restatement covers the reference no better than the question itself does: it says
+        # nothing the question does not, or it reads as the question more than as the
+        # reference. An answer made of the question's words that covers the reference clearly
+        # better is an answer (a scenario's question holds the words of its answer: "bulb A is
+        # still in a closed path with the battery").
+        if (not novel and a.raw < ref.asked_raw + RESTATED_MARGIN) or (
             a.question_sim >= RESTATED_SIM
             and a.question_sim > a.sentence_sim + 0.05
             and a.raw < ref.question_raw + RESTATED_MARGIN

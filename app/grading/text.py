@@ -321,6 +321,17 @@ def is_bare_enumeration(sentence: str) -> bool:
     )
 
 
+def asked_sentences(question: str) -> list[str]:
+    """The sentences of a question that ask ("... Is the valve open or closed?"), when it has
+    others too: a scenario's question is its asking part, and an answer that only echoes that
+    part ("the valve is open or closed") restates the question as much as one that echoes all
+    of it. A single sentence gives none: it is the question itself."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(question.strip()) if words(s)]
+    if len(sentences) < 2:
+        return []
+    return [s for s in sentences if s.endswith("?")]
+
+
 def names_terms_only(text: str, question: str) -> bool:
     """True for an answer that lists the topic's terms and otherwise only restates the
     question: every sentence is a bare enumeration or adds at most three content words to the
