@@ -1,8 +1,13 @@
-"""Adversarial day-1 set: how well a grader orders hand-graded answers of known kinds.
+"""Adversarial sets: how well a grader orders hand-graded answers of known kinds.
 
-PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py                      # the claims grader
+PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py                      # the default grader
 PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --grader embedding   # any registered one
 PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --json
+PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py \
+    --set bench/adversarial_day2.yaml --notes bench/material/day2.txt      # the held-out day-2 set
+
+By default it grades the day-1 set against the day-1 notes; `--set` and `--notes` name another
+set and the notes its questions come from.
 
 Reports the Spearman correlation of score and hand grade over every answer, the share of
 same-question answer pairs with different grades that the grader orders the same way (a tie in
@@ -37,11 +42,14 @@ from app.grading.base import (  # noqa: E402
 )
 from app.grading.key_points import extract_key_points  # noqa: E402
 from app.grading.registry import create_grader  # noqa: E402
-from app.material.notes import question_key  # noqa: E402
+from app.material.notes import NotesError, question_key  # noqa: E402
 from app.material.parser import read_notes_file  # noqa: E402
 
 SET_PATH = Path(__file__).resolve().parent / "adversarial_day1.yaml"
 DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
+# A held-out set on other questions, written before any grader scored it.
+DAY2_SET_PATH = Path(__file__).resolve().parent / "adversarial_day2.yaml"
+DAY2 = Path(__file__).resolve().parent / "material" / "day2.txt"
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.
@@ -67,7 +75,7 @@ class AdversarialSetError(ValueError):
 
 @dataclass(frozen=True)
 class AdversarialAnswer:
-    """One hand-written answer of a known kind to one day-1 question."""
+    """One hand-written answer of a known kind to one question of the notes."""
 
     question: str
     kind: str
@@ -111,8 +119,8 @@ def load_set(path: Path = SET_PATH) -> list[AdversarialAnswer]:
     return answers
 
 
-def day1_questions(path: Path = DAY1) -> dict[str, GradingQuestion]:
-    """The day-1 questions as the importer stores them, key points included, by question_key."""
+def notes_questions(path: Path) -> dict[str, GradingQuestion]:
+    """The questions of a notes file as the importer stores them, key points included."""
     questions: dict[str, GradingQuestion] = {}
     for parsed in read_notes_file(path).questions:
         points = tuple(p.display for p in extract_key_points(parsed.answer))
@@ -123,6 +131,11 @@ def day1_questions(path: Path = DAY1) -> dict[str, GradingQuestion]:
             content_hash=parsed.content_hash,
         )
     return questions
+
+
+def day1_questions(path: Path = DAY1) -> dict[str, GradingQuestion]:
+    """The day-1 questions as the importer stores them, key points included, by question_key."""
+    return notes_questions(path)
 
 
 def rank_average(values: Sequence[float]) -> np.ndarray:
@@ -179,12 +192,14 @@ def false_verdicts(
     return out
 
 
-def evaluate(grader: Grader, answers: Sequence[AdversarialAnswer]) -> dict[str, Any]:
-    """Grade every answer and summarise how the scores agree with the hand grades."""
-    questions = day1_questions()
+def evaluate(
+    grader: Grader, answers: Sequence[AdversarialAnswer], notes: Path = DAY1
+) -> dict[str, Any]:
+    """Grade every answer against its question in `notes`; summarise agreement with hand grades."""
+    questions = notes_questions(notes)
     missing = sorted({a.question for a in answers if question_key(a.question) not in questions})
     if missing:
-        raise AdversarialSetError(f"not day-1 questions: {missing}")
+        raise AdversarialSetError(f"not questions of {notes.name}: {missing}")
     items = [(questions[question_key(a.question)], a.text) for a in answers]
     grades = grader.grade_batch(items)
     scores = [g.score for g in grades]
@@ -237,9 +252,10 @@ def evaluate(grader: Grader, answers: Sequence[AdversarialAnswer]) -> dict[str, 
 
 def markdown(report: dict[str, Any]) -> str:
     """The report as markdown: summary line, a table by kind, then the false verdicts."""
+    source = f" of `{report['set']}` ({report['notes']})" if "set" in report else ""
     lines = [
         f"grader `{report['grader']}` {report['grader_version']}: {report['answers']} answers to "
-        f"{report['questions']} questions",
+        f"{report['questions']} questions{source}",
         "",
         f"- Spearman(score, hand grade): **{report['spearman']:.3f}**",
         f"- within-question pairwise order accuracy: **{report['pairwise_accuracy']:.3f}** "
@@ -267,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grader", default=DEFAULT_GRADER, help="registered grader name")
     parser.add_argument("--set", type=Path, default=SET_PATH, help="adversarial YAML file")
+    parser.add_argument(
+        "--notes", type=Path, default=DAY1, help="notes file the set's questions come from"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     args = parser.parse_args(argv)
     try:
@@ -276,7 +295,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"grading with {grader.name}...", file=sys.stderr)
     try:
-        report = evaluate(grader, load_set(args.set))
+        report = {"set": args.set.name, "notes": args.notes.name} | evaluate(
+            grader, load_set(args.set), args.notes
+        )
+    except (AdversarialSetError, NotesError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except GradingError as exc:
         # A registered grader that cannot grade here, e.g. an LLM grader without an endpoint.
         print(f"error: the {grader.name!r} grader could not grade: {exc}", file=sys.stderr)

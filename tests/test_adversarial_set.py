@@ -1,4 +1,4 @@
-"""The adversarial day-1 set: well-formed (fast), and regression guards on the real grader."""
+"""The adversarial sets: well-formed (fast), and regression guards on the real grader (day 1)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,22 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from app.grading.base import GradingQuestion
 from app.grading.registry import create_grader
 from app.material.notes import question_key
 from bench.adversarial import (
+    DAY1,
+    DAY2,
+    DAY2_SET_PATH,
     KIND_GRADES,
     RIGHT_KINDS,
+    SET_PATH,
     WRONG_KINDS,
     AdversarialAnswer,
     day1_questions,
     evaluate,
     load_set,
+    notes_questions,
     pairwise_accuracy,
     spearman,
 )
@@ -33,20 +39,37 @@ STRONG_OVER_SWAPPED = 35.0
 MOST_FALSE_VERDICTS = 2
 
 
+# Each set with the notes its questions come from: day 1 (the development set) and day 2 (held
+# out: written before any grader scored it, on questions day 1 does not ask).
+SETS = {"day1": (SET_PATH, DAY1), "day2": (DAY2_SET_PATH, DAY2)}
+
+SetAndNotes = tuple[list[AdversarialAnswer], dict[str, GradingQuestion]]
+
+
 @pytest.fixture(scope="module")
 def answers() -> list[AdversarialAnswer]:
     return load_set()
 
 
-def test_every_question_is_a_day1_question_word_for_word(
-    answers: list[AdversarialAnswer],
-) -> None:
-    day1 = {q.question for q in day1_questions().values()}
+@pytest.fixture(scope="module", params=sorted(SETS))
+def any_set(request: pytest.FixtureRequest) -> SetAndNotes:
+    set_path, notes = SETS[request.param]
+    return load_set(set_path), notes_questions(notes)
+
+
+def test_every_question_is_a_question_of_its_notes_word_for_word(any_set: SetAndNotes) -> None:
+    answers, questions = any_set
     asked = {a.question for a in answers}
-    assert asked == day1
+    assert asked == {q.question for q in questions.values()}
+    assert len(asked) == 8
 
 
-def test_every_question_has_one_answer_of_every_kind(answers: list[AdversarialAnswer]) -> None:
+def test_the_day2_notes_ask_none_of_the_day1_questions() -> None:
+    assert not set(notes_questions(DAY2)) & set(day1_questions())
+
+
+def test_every_question_has_one_answer_of_every_kind(any_set: SetAndNotes) -> None:
+    answers, _ = any_set
     kinds: dict[str, Counter[str]] = {}
     for a in answers:
         kinds.setdefault(a.question, Counter())[a.kind] += 1
@@ -54,15 +77,15 @@ def test_every_question_has_one_answer_of_every_kind(answers: list[AdversarialAn
         assert counts == Counter(KIND_GRADES.keys()), question
 
 
-def test_hand_grades_follow_the_kinds(answers: list[AdversarialAnswer]) -> None:
+def test_hand_grades_follow_the_kinds(any_set: SetAndNotes) -> None:
+    answers, _ = any_set
     assert [a.grade for a in answers] == [KIND_GRADES[a.kind] for a in answers]
     assert set(RIGHT_KINDS) | set(WRONG_KINDS) | {"partial"} == set(KIND_GRADES)
 
 
-def test_answers_are_spoken_answers_not_copies_of_the_reference(
-    answers: list[AdversarialAnswer],
-) -> None:
-    references = {k: q.reference_answer for k, q in day1_questions().items()}
+def test_answers_are_spoken_answers_not_copies_of_the_reference(any_set: SetAndNotes) -> None:
+    answers, questions = any_set
+    references = {k: q.reference_answer for k, q in questions.items()}
     for a in answers:
         sentences = [s.strip() for s in a.text.split(". ") if len(s.split()) >= 8]
         copied = [s for s in sentences if s in references[question_key(a.question)]]
