@@ -38,18 +38,22 @@ _CONCEPT_OPPOSITES = (
     ("linear", "nonlinear"),
     ("lifo", "fifo"),
 )
-_SCALAR_OPPOSITES = (
+# Verbs of change: they modify their subject or object, not whatever words sit near them.
+_VERB_OPPOSITES = (
     (
         "increase increases raise raises grow grows rise rises",
         "decrease decreases reduce reduces lower lowers shrink shrinks drop drops",
     ),
+    ("add adds", "remove removes"),
+)
+_SCALAR_OPPOSITES = (
+    *_VERB_OPPOSITES,
     ("more higher", "less fewer lower"),
     ("high", "low"),
     ("large larger big bigger", "small smaller"),
     ("fast faster", "slow slower"),
     ("cheap cheaper", "expensive"),
     ("maximize maximum", "minimize minimum"),
-    ("add adds", "remove removes"),
 )
 
 
@@ -63,6 +67,17 @@ def _groups(
 
 CONCEPT_OPPOSITES = _groups(_CONCEPT_OPPOSITES)
 SCALAR_OPPOSITES = _groups(_SCALAR_OPPOSITES)
+VERB_OPPOSITES = _groups(_VERB_OPPOSITES)
+_VERB_STEMS = frozenset().union(*(a | b for a, b in VERB_OPPOSITES))
+# A verb's object follows it, articles and determiners aside; after a preposition comes
+# something else ("remove from the cell state": the cell state is not what is removed).
+PREPOSITIONS = frozenset(
+    """about across against along among at between by during for from in into of off on onto
+    out over through to toward towards under until upon with within without""".split()  # noqa: SIM905
+)
+# A negation that stands for the object denies the verb before it: "knows nothing about
+# private data" is "does not know private data".
+OBJECT_NEGATIONS = frozenset("nothing none nobody".split())  # noqa: SIM905
 
 
 def _is_negation(word: str) -> bool:
@@ -79,6 +94,10 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
         scope = 0
         piece_words = words(piece)
         for i, w in enumerate(piece_words):
+            if w in OBJECT_NEGATIONS and i and is_content_word(piece_words[i - 1]):
+                before = stem(piece_words[i - 1])
+                plain.discard(before)
+                negated.add(before)
             if _is_negation(w):
                 # "not only X but also Y", "not so complex that…" limit a degree, they do
                 # not deny the claim.
@@ -101,15 +120,40 @@ def _neighbours(stems: list[str], group: frozenset[str]) -> set[str]:
     return near - group
 
 
+def _arguments(ws: list[str], group: frozenset[str]) -> set[str]:
+    """What a verb of change acts on: the content word before it (its subject) and the one
+    right after it (its object), unless a preposition comes first."""
+    found: set[str] = set()
+    for i, w in enumerate(ws):
+        if stem(w) not in group:
+            continue
+        before = next((stem(v) for v in reversed(ws[:i]) if is_content_word(v)), None)
+        if before is not None:
+            found.add(before)
+        for v in ws[i + 1 :]:
+            if v in PREPOSITIONS:
+                break
+            if is_content_word(v):
+                found.add(stem(v))
+                break
+    return found - group
+
+
 def _flips(
     p_stems: list[str],
     s_stems: list[str],
-    p_negated: frozenset[str] = frozenset(),
-    s_negated: frozenset[str] = frozenset(),
+    p_negated: frozenset[str],
+    s_negated: frozenset[str],
+    p_words: list[str],
+    s_words: list[str],
 ) -> list[str]:
     """Opposites the span uses where the point uses the other side of the pair.
 
     An opposite said under a negation is no flip: "data without labels" is "unlabeled data".
+    A scalar word flips only when both sides say it of the same thing: a verb of change of
+    the same subject or object ("reduce variance" against "increase variance", not "grow
+    deep trees" against "deep trees that reduce variance"), another scalar word of a word
+    near it.
     """
     p_set, s_set = set(p_stems) - p_negated, set(s_stems) - s_negated
     found: list[str] = []
@@ -118,7 +162,10 @@ def _flips(
             for mine, theirs in ((a, b), (b, a)):
                 if not (p_set & mine) or p_set & theirs or not (s_set & theirs) or s_set & mine:
                     continue
-                if scalar and not _neighbours(p_stems, mine) & _neighbours(s_stems, theirs):
+                if scalar and (a | b) <= _VERB_STEMS:
+                    if not _arguments(p_words, mine) & _arguments(s_words, theirs):
+                        continue
+                elif scalar and not _neighbours(p_stems, mine) & _neighbours(s_stems, theirs):
                     continue
                 found.append(f"{sorted(s_set & theirs)[0]!r} for {sorted(p_set & mine)[0]!r}")
     return found
@@ -264,7 +311,7 @@ def _flipped(point: str, span: str) -> str | None:
             # A word a clause says both under a "not" and without one is neither.
             p_only_neg, p_only_plain = p_neg - p_plain, p_plain - p_neg
             s_only_neg, s_only_plain = s_neg - s_plain, s_plain - s_neg
-            reasons = _flips(p_content, s_content, p_only_neg, s_only_neg)
+            reasons = _flips(p_content, s_content, p_only_neg, s_only_neg, p_words, s_words)
             # A "not" with an opposite says the same as the other opposite without one: "not
             # connected to the negative terminal" is "connected to the positive terminal".
             reworded = _negated_opposite(p_only_neg, s_only_plain) or _negated_opposite(
@@ -310,6 +357,17 @@ def _stems(text: str) -> list[str]:
     return [stem(w) for w in words(text)]
 
 
+def _attribute_at(tokens: list[str], i: int) -> bool:
+    """Whether the stem at i is an opposite-pair word used alone, not half of a compound term
+    made of two such words ("false negatives", "true positive rate")."""
+    if tokens[i] not in _OPPOSITE_OF:
+        return False
+    return not (
+        (i > 0 and tokens[i - 1] in _OPPOSITE_OF)
+        or (i + 1 < len(tokens) and tokens[i + 1] in _OPPOSITE_OF)
+    )
+
+
 def _occurrences(tokens: list[str], name: list[str]) -> list[int]:
     n = len(name)
     return [i for i in range(len(tokens) - n + 1) if n and tokens[i : i + n] == name]
@@ -334,11 +392,11 @@ def _bound_attributes(point: str, name: str) -> frozenset[str]:
     tokens, wanted = _stems(point), _stems(name)
     found: set[str] = set()
     for i in _occurrences(tokens, wanted):
-        near = (
-            tokens[max(0, i - BINDING_WINDOW) : i]
-            + tokens[i + len(wanted) : i + len(wanted) + BINDING_WINDOW]
-        )
-        found.update(t for t in near if t in _OPPOSITE_OF)
+        near = [
+            *range(max(0, i - BINDING_WINDOW), i),
+            *range(i + len(wanted), min(len(tokens), i + len(wanted) + BINDING_WINDOW)),
+        ]
+        found.update(tokens[j] for j in near if _attribute_at(tokens, j))
     return frozenset(found)
 
 
@@ -346,24 +404,31 @@ def swapped_attribute(point: str, answer: str, other_names: frozenset[str]) -> s
     """The answer clause that gives one of the point's names the opposite of what the point
     says of it ("Word2Vec produces contextual embeddings" against "Static Embeddings (e.g.,
     Word2Vec, GloVe)"), or None. The nearest such word after the name decides, within its
-    clause and before anything else named; a negation between them keeps it consistent."""
+    clause and before anything else named; a negation between them keeps it consistent.
+    A word the point itself says is no swap wherever the answer puts it ("ROC-AUC: ... the
+    true positive rate ... ranks positives above negatives"), nor is half of a compound term
+    ("recall matters when false negatives are costly")."""
     names = point_names(point)
     others = {tuple(_stems(n)) for n in other_names} - {tuple(_stems(n)) for n in names}
+    said = frozenset(_stems(point))
     for name in names:
         attributes = _bound_attributes(point, name)
         if not attributes:
             continue
-        opposite = frozenset().union(*(_OPPOSITE_OF[a] for a in attributes)) - attributes
+        opposite = frozenset().union(*(_OPPOSITE_OF[a] for a in attributes)) - said
+        if not opposite:
+            continue
         wanted = _stems(name)
         for clause in _BINDING_BREAK.split(answer):
             tokens = _stems(clause)
             for i in _occurrences(tokens, wanted):
-                after = tokens[i + len(wanted) : i + len(wanted) + BINDING_WINDOW]
-                for j, st in enumerate(after):
+                start = i + len(wanted)
+                for j in range(start, min(len(tokens), start + BINDING_WINDOW)):
+                    st = tokens[j]
                     if _is_negation(st) or st in attributes:
                         break
-                    if st in opposite:
+                    if st in opposite and _attribute_at(tokens, j):
                         return clause.strip()
-                    if any(tuple(after[j : j + len(o)]) == o for o in others):
+                    if any(tuple(tokens[j : j + len(o)]) == o for o in others):
                         break
     return None
