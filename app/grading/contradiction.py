@@ -241,6 +241,7 @@ def _denies(
     point_clause: tuple[str, list[str], list[str]],
     span_clause: tuple[str, list[str], list[str]],
     names: set[str],
+    point_denies: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether an answer clause denies what a point's clause asserts, in other words than the
     point's ("Word2Vec does not assign one fixed vector to each word" against "Static
@@ -269,7 +270,7 @@ def _denies(
     if subject is None or subject not in p_set | names:
         return False
     denied = _denied(s_text) - names
-    return len(denied) >= 2 and denied <= p_set
+    return len(denied) >= 2 and denied <= p_set and not denied & point_denies
 
 
 def contradiction(point: str, span: str) -> str | None:
@@ -277,14 +278,14 @@ def contradiction(point: str, span: str) -> str | None:
     found = _flipped(point, span)
     if found is not None:
         return found
-    if _negation_scope(point)[0]:
-        return None
     heading, _ = split_heading(point)
     # What the heading names, with its brackets: "Static Embeddings (e.g., Word2Vec, GloVe)".
     names = set(_stems(point.split(":", 1)[0])) if heading else set()
+    # What the point itself denies: an answer that denies it too agrees.
+    p_negated, p_plain = _negation_scope(point)
     for point_clause in _point_clauses(point):
         for span_clause in _analysed_clauses(span):
-            if _denies(point_clause, span_clause, names):
+            if _denies(point_clause, span_clause, names, p_negated - p_plain):
                 return "says a 'not' the reference does not have"
     return None
 

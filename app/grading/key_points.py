@@ -27,6 +27,7 @@ _EXAMPLES_FOLLOW = re.compile(
 # _LABELLED, which decides what is a heading in the notes, as a point may carry "e.g." in it.
 _HEADING = re.compile(r"^(?P<label>[A-Z0-9][^:\n]{0,80}?)\s*:\s+(?P<body>\S.*)$", re.DOTALL)
 _ASIDE = re.compile(r"\s*\((?:e\.g\.|i\.e\.|like|such as)[^)]*\)", re.IGNORECASE)
+_BRACKETS = re.compile(r"\s*\([^)]*\)")
 # Words a sub-heading cannot end on: "Mathematically, it's often described as: …" is a lead-in.
 _OPEN_ENDS = frozenset(
     "as is are was be by of to for with from and or the a an like that such".split()  # noqa: SIM905
@@ -73,13 +74,16 @@ def split_heading(point: str) -> tuple[str | None, str]:
         return None, point
     # An aside in brackets ("(e.g., Word2Vec, GloVe)") is not part of the name.
     label = _ASIDE.sub("", match["label"]).strip()
-    words = label.split()
+    # Other brackets are the name's other names ("L2 Regularization (Ridge, or weight
+    # decay)"): kept in the label, but not read as a lead-in's commas or words.
+    bare = _BRACKETS.sub("", label).strip()
+    words = bare.split()
     if (
         not words
         or len(words) > _MAX_LABEL_WORDS
-        or "," in label
+        or "," in bare
         or words[-1] in _OPEN_ENDS
-        or _CLAIM_VERB.search(label)
+        or _CLAIM_VERB.search(bare)
     ):
         return None, point
     return label, match["body"].strip()
