@@ -357,6 +357,19 @@ def test_readiness_follows_the_embedder() -> None:
             "Terminals 4, 5 and 6 are not connected to the negative battery terminal.",
             "Terminals 4, 5 and 6 are connected to the negative battery terminal.",
         ),
+        # A denial of a point that denies something else of its own ("without making them
+        # exactly zero"): the point's own "not" is no licence for the answer's.
+        (
+            "L2 Regularization (Ridge, or weight decay): Adds the sum of the squared weights to "
+            "the loss. It shrinks all the weights smoothly toward zero without making them "
+            "exactly zero.",
+            "L2 does not shrink the weights toward zero.",
+        ),
+        # A verb of change flipped on the same object.
+        (
+            "Bagging trains deep trees in parallel, which reduces variance.",
+            "Bagging trains deep trees in parallel, which increases variance.",
+        ),
         # A denial of the same claim in another form of its word ("depend" / "dependent").
         (
             "Since the model's response is highly dependent on the prompt, crafting it well "
@@ -445,6 +458,32 @@ def test_contradictions_found(point: str, span: str) -> None:
         (
             "Logistic Regression: Despite its name, it's used for binary classification.",
             "Logistic regression is not a regression model.",
+        ),
+        # A verb of change flips only on its own subject or object: growing trees is not
+        # the opposite of trees that reduce variance, nor adding a cell state of removing
+        # information from it.
+        (
+            "In short: random forests are parallel, independent, deep trees that reduce "
+            "variance; boosting is sequential, dependent, shallow trees that reduce bias.",
+            "You grow lots of deep trees independently and then you average them.",
+        ),
+        (
+            "Forget Gate: decides what information to remove from the cell state.",
+            "LSTMs add a cell state with gates, a forget gate, an input gate and an output "
+            "gate, and the cell state is updated additively.",
+        ),
+        # "Knows nothing about" is "does not know": the answer denies what the point denies.
+        (
+            "Why use it: An LLM alone has a knowledge cutoff, knows nothing about private "
+            "company data, and can hallucinate.",
+            "The model alone has a knowledge cutoff, doesn't know your private data, and can "
+            "hallucinate.",
+        ),
+        # The point denies what the answer denies.
+        (
+            "L2 Regularization (Ridge): It shrinks the weights toward zero. It does not make "
+            "the weights exactly zero, so the model stays dense.",
+            "L2 does not make the weights exactly zero.",
         ),
         # Words meet by their Snowball stems and nothing looser: "stats" ("stat") is not
         # "state", so keeping no stats does not deny keeping state.

@@ -59,6 +59,30 @@ def test_a_right_answer_swaps_nothing(answer: str) -> None:
     assert all(swapped_attribute(p, answer, NAMES) is None for p in EMBEDDING_POINTS)
 
 
+METRIC_POINTS = (
+    "Recall: Of all the actual positives, how many the model found: TP / (TP + FN). It matters "
+    "when missing a positive is costly, like cancer screening.",
+    "ROC-AUC: The ROC curve plots the true positive rate against the false positive rate at "
+    "every threshold, and AUC is the area under it. It measures how well the model ranks "
+    "positives above negatives. ROC-AUC can look optimistic when negatives vastly outnumber "
+    "positives.",
+)
+METRIC_NAMES = frozenset(n for p in METRIC_POINTS for n in point_names(p))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # "False negatives" is one term, not "negative" said of recall.
+        "I'd use precision when false positives are costly and recall when false negatives are.",
+        # The point itself says the word, wherever it sits in it.
+        "And ROC-AUC how well the scores rank positives above negatives across thresholds.",
+    ],
+)
+def test_a_compound_term_or_a_word_the_point_says_is_no_swap(answer: str) -> None:
+    assert all(swapped_attribute(p, answer, METRIC_NAMES) is None for p in METRIC_POINTS)
+
+
 def test_a_point_named_in_the_answer_is_recognised_word_for_word() -> None:
     question = "Could you explain the difference between supervised and unsupervised learning?"
     k_means = "An algorithm like K-Means could group customers into different clusters."

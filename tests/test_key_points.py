@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.grading.key_points import KeyPoint, extract_key_points, split_sentences
+from app.grading.key_points import KeyPoint, extract_key_points, split_heading, split_sentences
 
 
 def test_labelled_lines_become_labelled_points() -> None:
@@ -84,3 +84,17 @@ def test_examples_after_for_instance_are_not_key_points() -> None:
     )
     labels = [point.label for point in extract_key_points(reference)]
     assert labels == ["Zero-Shot Prompting", "One-Shot Prompting", "Few-Shot Prompting"]
+
+
+def test_a_sub_heading_may_give_other_names_in_brackets() -> None:
+    # The commas inside "(Ridge, or weight decay)" are the name's, not a lead-in's.
+    heading, body = split_heading(
+        "L2 Regularization (Ridge, or weight decay): Adds the sum of the squared weights."
+    )
+    assert heading == "L2 Regularization (Ridge, or weight decay)"
+    assert body == "Adds the sum of the squared weights."
+    # Outside brackets, a comma still says the line is a sentence, not a sub-heading.
+    assert split_heading("Mathematically, it is often described as: bias plus variance.") == (
+        None,
+        "Mathematically, it is often described as: bias plus variance.",
+    )

@@ -252,9 +252,9 @@ def _denies(
     among the names its heading gives), share most of its words with the point's clause, and
     deny at least two of that clause's words beyond the names. Words meet by their Snowball
     stems (`text.stem`) and nothing looser: dropping a final "e" as well would merge "state"
-    and "stat", "huge" and "hug". A point with a negation anywhere, or a clause drawn as a
-    contrast, is left to `contradiction`'s stricter test: there a "not" may be the
-    reference's own.
+    and "stat", "huge" and "hug". A denial of a word the point itself denies somewhere
+    (`point_denies`), or a clause drawn as a contrast, is left to `contradiction`'s stricter
+    test: there a "not" may be the reference's own.
     """
     _, p_words, p_content = point_clause
     s_text, s_words, _ = span_clause
@@ -281,11 +281,12 @@ def contradiction(point: str, span: str) -> str | None:
     heading, _ = split_heading(point)
     # What the heading names, with its brackets: "Static Embeddings (e.g., Word2Vec, GloVe)".
     names = set(_stems(point.split(":", 1)[0])) if heading else set()
-    # What the point itself denies: an answer that denies it too agrees.
-    p_negated, p_plain = _negation_scope(point)
+    # Words the point itself denies anywhere: an answer that denies one of them may be
+    # saying what the point says ("dropout is not used at inference time").
+    point_denies = _negation_scope(point)[0]
     for point_clause in _point_clauses(point):
         for span_clause in _analysed_clauses(span):
-            if _denies(point_clause, span_clause, names, p_negated - p_plain):
+            if _denies(point_clause, span_clause, names, point_denies):
                 return "says a 'not' the reference does not have"
     return None
 
