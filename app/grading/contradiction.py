@@ -77,7 +77,7 @@ PREPOSITIONS = frozenset(
 )
 # A negation that stands for the object denies the verb before it: "knows nothing about
 # private data" is "does not know private data".
-OBJECT_NEGATIONS = frozenset("nothing none nobody".split())  # noqa: SIM905
+OBJECT_NEGATIONS = frozenset({"nothing"})
 
 
 def _is_negation(word: str) -> bool:
