@@ -529,6 +529,14 @@ def test_terms_dressed_in_restatements_of_the_question_say_nothing() -> None:
     assert not names_terms_only(
         "The tradeoff is between bias, variance and error. That is the tradeoff.", question
     )
+    # A term is counted in written words: "long short-term memory" and "the area under the
+    # curve" are three-word terms of a list, not prose.
+    assert names_terms_only(
+        "The vanishing gradient problem is the problem of gradients vanishing. There are "
+        "gradients, gates, cell states, long short-term memory and the area under the curve. "
+        "That's the vanishing gradient problem.",
+        "What is the vanishing gradient problem?",
+    )
 
 
 @pytest.mark.parametrize("mark", ['"', "\u2019", "\u2018", "\u00b4", "`", "\u02bc", "\u2032"])

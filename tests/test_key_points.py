@@ -98,3 +98,27 @@ def test_a_sub_heading_may_give_other_names_in_brackets() -> None:
         None,
         "Mathematically, it is often described as: bias plus variance.",
     )
+
+
+def test_a_camel_case_name_is_not_read_as_a_glued_heading() -> None:
+    (point,) = extract_key_points(
+        "LoRA (Low-Rank Adaptation): LoRA freezes the weights and learns a low-rank update."
+    )
+    assert point.label == "LoRA (Low-Rank Adaptation)"
+    # A heading glued to a sentence's last word is still split off.
+    glued = extract_key_points(
+        "Bagging averages many deep trees trained on bootstrap samples of the dataBoosting: "
+        "Boosting trains shallow trees one after another on the errors so far."
+    )
+    assert [p.label for p in glued] == [None, "Boosting"]
+
+
+def test_a_sentence_that_makes_a_claim_before_its_list_is_kept() -> None:
+    points = extract_key_points(
+        "LSTMs: Besides the hidden state, an LSTM keeps a separate cell state that is changed "
+        "only through additive updates controlled by gates:\n"
+        "Forget Gate: decides what information to remove from the cell state.\n"
+    )
+    assert points[0].label == "LSTMs"
+    assert "separate cell state" in points[0].text
+    assert points[1].label == "Forget Gate"

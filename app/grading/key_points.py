@@ -36,6 +36,9 @@ _OPEN_ENDS = frozenset(
 _CLAIM_VERB = re.compile(r"\b(?:is|are|was|were|uses|means|has|have|does|can|will|makes)\b", re.I)
 _MIN_WORDS = 5
 _MAX_LABEL_WORDS = 7
+# A sentence ending in a colon with at most this many content words only leads in to a list
+# ("The main evolution in embeddings has been the shift from static to contextual:").
+_LEAD_IN_MAX_WORDS = 8
 # Where a point's first clause ends, for a label of a point the notes gave no sub-heading.
 _CLAUSE_END = re.compile(r"[,;:()\u2013\u2014]|\s-\s|[.!?](?:\s|$)")
 # Sentences about the speaker or the answer itself, not claims about the topic: "I'm familiar
@@ -112,6 +115,17 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+def _is_lead_in(sentence: str) -> bool:
+    """A sentence that ends in a colon and says little by itself: "Mathematically, it's often
+    described as:", "There are several ways to prevent it:"."""
+    if not sentence.endswith(":"):
+        return False
+    # A sub-heading before it ("Prevention: There are several ways to combat it:") is not
+    # what the sentence says.
+    said = sentence.split(": ", 1)[1] if ": " in sentence else sentence
+    return len(content_stems(said)) <= _LEAD_IN_MAX_WORDS
+
+
 def extract_key_points(reference_answer: str) -> list[KeyPoint]:
     """Key points of a reference answer: its labelled sub-headings, else its sentences."""
     # Notes pasted from a chat often lose the line break before a sub-heading.
@@ -126,8 +140,10 @@ def extract_key_points(reference_answer: str) -> list[KeyPoint]:
         if in_examples and label not in headings:
             continue  # an example of the point before; an answer may rightly skip it
         in_examples = bool(_EXAMPLES_FOLLOW.search(raw_line.strip()))
-        # A sentence ending in a colon only introduces a list or a formula that is not here.
-        line = " ".join(s for s in split_sentences(raw_line) if not s.endswith(":"))
+        # A lead-in ending in a colon only introduces a list or a formula that is not here; a
+        # sentence that makes a claim before its list keeps it ("Besides the hidden state, an
+        # LSTM keeps a separate cell state ... controlled by gates:").
+        line = " ".join(s for s in split_sentences(raw_line) if not _is_lead_in(s))
         if not line:
             continue
         match = _LABELLED.match(line)

@@ -300,6 +300,7 @@ _LIST_FRAME = re.compile(
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"^\s*(?:the|a|an|some|more|other)\s+", re.IGNORECASE)
+_ARTICLES = frozenset({"the", "a", "an"})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 # A sentence "restates" when it adds at most this many content words to the question's
 # ("It's a very fundamental tradeoff in machine learning.").
@@ -308,15 +309,20 @@ _RESTATING_NEW_WORDS = 3
 
 def is_bare_enumeration(sentence: str) -> bool:
     """True for a sentence that only lists terms ("There's bias, variance, complexity and the
-    sweet spot."): at least four short items, each at most three words after its frame."""
-    items = [
-        item
+    sweet spot."): at least four short items, each at most three written words after its frame
+    ("long short-term memory" is three)."""
+    terms = [
+        term
         for raw in _LIST_SEPARATOR.split(sentence.strip().rstrip(".!?"))
-        if (item := words(_ARTICLE.sub("", _LIST_FRAME.sub("", raw.strip(" .-*:")))))
+        if words(term := _ARTICLE.sub("", _LIST_FRAME.sub("", raw.strip(" .-*:"))))
     ]
+    items = [words(term) for term in terms]
+    # A term's length in written words: "short-term" is one, an article none ("the area
+    # under the curve" is three).
+    lengths = [len([w for w in term.split() if w.lower() not in _ARTICLES]) for term in terms]
     return (
         len(items) >= KEYWORD_LIST_MIN_ITEMS
-        and all(len(i) <= 3 for i in items)
+        and all(n <= 3 for n in lengths)
         and sum(w in _PROSE_MARKERS for i in items for w in i) <= len(items) // 4
     )
 
@@ -360,9 +366,18 @@ def names_terms_only(text: str, question: str) -> bool:
 # Opposites, as pairs of synonym groups. "Concept" opposites flip a claim wherever they sit;
 
 
+# A capital and a few lower-case letters right before a glued heading's capital make one
+# name written in camel case ("LoRA (Low-Rank Adaptation): ...", "GloVe", "PyTorch"), not a
+# sentence's last word.
+_CAMEL_START = re.compile(r"(?:^|[^A-Za-z])[A-Z][a-z]{1,3}$")
+
+
 def split_glued_headings(text: str) -> str:
     """Put back the line break lost before a sub-heading glued to the previous sentence."""
-    return _GLUED_HEADING.sub("\n", text)
+    return _GLUED_HEADING.sub(
+        lambda m: "" if _CAMEL_START.search(text, max(0, m.start() - 5), m.start()) else "\n",
+        text,
+    )
 
 
 # Quote marks a writer (or a model quoting an answer) may swap for one another.
