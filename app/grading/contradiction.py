@@ -252,9 +252,9 @@ def _denies(
     among the names its heading gives), share most of its words with the point's clause, and
     deny at least two of that clause's words beyond the names. Words meet by their Snowball
     stems (`text.stem`) and nothing looser: dropping a final "e" as well would merge "state"
-    and "stat", "huge" and "hug". A denial of a word the point itself denies somewhere
-    (`point_denies`), or a clause drawn as a contrast, is left to `contradiction`'s stricter
-    test: there a "not" may be the reference's own.
+    and "stat", "huge" and "hug". A point clause with a "not" of its own, a denial of a word
+    the point denies anywhere (`point_denies`), or a clause drawn as a contrast, is left to
+    `contradiction`'s stricter test: there a "not" may be the reference's own.
     """
     _, p_words, p_content = point_clause
     s_text, s_words, _ = span_clause
@@ -285,6 +285,10 @@ def contradiction(point: str, span: str) -> str | None:
     # saying what the point says ("dropout is not used at inference time").
     point_denies = _negation_scope(point)[0]
     for point_clause in _point_clauses(point):
+        # A clause with a "not" of its own is left to `_flipped`: "if the base case is not
+        # included" against "lack of defining a base case" deny the same thing.
+        if _negation_scope(point_clause[0])[0]:
+            continue
         for span_clause in _analysed_clauses(span):
             if _denies(point_clause, span_clause, names, point_denies):
                 return "says a 'not' the reference does not have"
