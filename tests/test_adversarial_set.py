@@ -28,19 +28,24 @@ from bench.adversarial import (
 )
 from tests.conftest import pinned_settings
 
-# Regression guards, a little below what the default grader (embedding-1.6, as 1.5) measured on
-# this set (`bench/adversarial.py --grader embedding`: Spearman 0.843, pairwise 0.896, strong 82.1
-# vs swapped 40.5 on average, 2 false verdicts; embedding-1.4: 0.789, 0.862, 3; embedding-1.3:
-# 0.598, 0.768, 7; embedding-1.2: 0.492, 0.709, 13). Issue 8's goal is above them (Spearman
-# >= 0.85, no false verdict): they only keep the grader from getting worse.
+# Regression guards, a little below what the default grader (embedding-1.7, as 1.5 and 1.6)
+# measured on this set (`bench/adversarial.py --grader embedding`: Spearman 0.843, pairwise
+# 0.896, strong 82.1 vs swapped 40.5 on average, 2 false verdicts; embedding-1.4: 0.789, 0.862,
+# 3; embedding-1.3: 0.598, 0.768, 7; embedding-1.2: 0.492, 0.709, 13). Issue 8's goal is above
+# them (Spearman >= 0.85, no false verdict): they only keep the grader from getting worse.
 SPEARMAN_FLOOR = 0.80
 PAIRWISE_FLOOR = 0.87
 STRONG_OVER_SWAPPED = 35.0
 MOST_FALSE_VERDICTS = 2
+# The same for the day-2 set, held out up to embedding-1.6 (0.537, 0.757, 16 false verdicts)
+# and a development set since embedding-1.7 was written reading its failures (0.740, 0.857, 8).
+DAY2_SPEARMAN_FLOOR = 0.70
+DAY2_PAIRWISE_FLOOR = 0.83
+DAY2_MOST_FALSE_VERDICTS = 8
 
 
-# Each set with the notes its questions come from: day 1 (the development set) and day 2 (held
-# out: written before any grader scored it, on questions day 1 does not ask).
+# Each set with the notes its questions come from: day 1 and day 2 (written before any grader
+# scored it, on questions day 1 does not ask; held out up to embedding-1.6).
 SETS = {"day1": (SET_PATH, DAY1), "day2": (DAY2_SET_PATH, DAY2)}
 
 SetAndNotes = tuple[list[AdversarialAnswer], dict[str, GradingQuestion]]
@@ -129,3 +134,21 @@ def test_default_grader_keeps_wrong_answers_apart_from_right_ones(
     assert report["spearman"] >= SPEARMAN_FLOOR, report["spearman"]
     assert report["pairwise_accuracy"] >= PAIRWISE_FLOOR, report["pairwise_accuracy"]
     assert len(report["false_verdicts"]) <= MOST_FALSE_VERDICTS, report["false_verdicts"]
+
+
+@pytest.mark.model
+def test_default_grader_on_the_day2_set_keeps_right_answers_out_of_the_contradiction_cap() -> None:
+    settings = pinned_settings(embedding_warmup=False)
+    report = evaluate(create_grader(settings.grader, settings), load_set(DAY2_SET_PATH), notes=DAY2)
+
+    by_kind = report["by_kind"]
+    # A textbook answer is never called wrong (embedding-1.6 capped one strong and three hedged
+    # answers at 35 over opposites read across clauses), parroting never anything but wrong,
+    # and at most one negated answer is called right (1.6: three).
+    for kind in ("strong", "hedged"):
+        assert by_kind[kind]["incorrect"] == 0, by_kind[kind]
+    assert by_kind["parroting"]["incorrect"] == by_kind["parroting"]["answers"], by_kind
+    assert by_kind["negated"]["correct"] <= 1, by_kind["negated"]
+    assert report["spearman"] >= DAY2_SPEARMAN_FLOOR, report["spearman"]
+    assert report["pairwise_accuracy"] >= DAY2_PAIRWISE_FLOOR, report["pairwise_accuracy"]
+    assert len(report["false_verdicts"]) <= DAY2_MOST_FALSE_VERDICTS, report["false_verdicts"]
