@@ -128,7 +128,8 @@ def _units(text: str, things: Sequence[_Thing]) -> list[tuple[str, list[str], se
     """A text cut where it changes subject, each piece with its words and the things it names.
 
     "L1 adds the squared weights and L2 their absolute values" is two pieces: an "and" splits
-    when each side names one thing, and not the same."""
+    when each side names one thing, not the same, and says something of it ("L1 and L2 add a
+    penalty" stays one)."""
     units: list[tuple[str, list[str], set[int]]] = []
     for piece in _UNIT_BREAK.split(normalise(text)):
         parts = _AND.split(piece)
@@ -136,7 +137,13 @@ def _units(text: str, things: Sequence[_Thing]) -> list[tuple[str, list[str], se
         for joint, part in zip(parts[1::2], parts[2::2], strict=True):
             left = _things_named(words(current), things)
             right = _things_named(words(part), things)
-            if len(left) == 1 and len(right) == 1 and left != right and _opens_clause(part, things):
+            if (
+                len(left) == 1
+                and len(right) == 1
+                and left != right
+                and len(_said(words(current), things)) >= 2
+                and _opens_clause(part, things)
+            ):
                 units.append((current, words(current), left))
                 current = part
             else:
@@ -200,18 +207,24 @@ def role_bindings(question: str, points: tuple[str, ...]) -> RoleBindings:
         own = heading_of.get(i) if heading else None
         subject = own
         for _, ws, named in _units(body, things):
+            subjects: set[int] = set()
             if own is not None and (own in named or len(named) > 1):
                 # Under a sub-heading its thing is the subject; the others it names are
                 # objects ("F1 Score: The harmonic mean of precision and recall").
                 subject = own
             elif len(named) > 1:
+                # What a clause says of several things is said of each: "L1 and L2 add a
+                # penalty" makes "penalty" no one's own.
                 subject = None
+                subjects = named
             elif named:
                 subject = next(iter(named))
             if subject is not None:
-                said = _said(ws, things)
-                bound[subject] |= said
-                points_of[subject][i] |= said
+                subjects = {subject}
+            said = _said(ws, things)
+            for k in subjects:
+                bound[k] |= said
+                points_of[k][i] |= said
     head_words = [{w for f in t.forms for w in f if is_content_word(w)} for t in things]
     pairs = frozenset(
         (a, b)
@@ -265,7 +278,8 @@ def swapped_roles(question: str, points: tuple[str, ...], answer: str) -> dict[i
             theirs = said & (rb.bound[b] - rb.bound[a])
             if not (theirs - rb.shared[b] or len(theirs) >= PAIR_WORDS):
                 continue
-            # The point that says most of what is the named thing's own is the one denied.
-            point = max(rb.points_of[a], key=lambda i: len(rb.points_of[a][i] & mine))
+            # The first point that says what is the named thing's own is the one denied: its
+            # sub-heading's, or the one that introduces it ("Full fine-tuning updates all…").
+            point = next(i for i, stems in rb.points_of[a].items() if stems & mine)
             found.setdefault(point, clause.strip())
     return found
