@@ -856,3 +856,44 @@ def test_real_model_a_textbook_answer_with_data_without_labels_is_correct(
     grade = real_grader.grade(day1_question(SUPERVISED), answer)
     assert "contradicts_reference" not in grade.details["flags"], grade.details
     assert grade.verdict == "correct", grade.score
+
+
+REGULARIZATION = GradingQuestion(
+    question="What is the difference between L1 and L2 regularization?",
+    reference_answer=(
+        "L1 and L2 add a penalty on the size of the weights to the loss function.\n"
+        "L1 Regularization (Lasso): Adds the sum of the absolute values of the weights to the "
+        "loss. Because the penalty keeps pulling with the same force even when a weight is "
+        "small, it drives many weights to exactly zero. The result is a sparse model, so L1 "
+        "also acts as a form of feature selection.\n"
+        "L2 Regularization (Ridge): Adds the sum of the squared weights to the loss. The pull "
+        "is proportional to the weight, so large weights are penalized heavily but small ones "
+        "are barely touched. It shrinks all the weights smoothly toward zero without making "
+        "them exactly zero, which gives a dense model with small, spread-out weights."
+    ),
+)
+
+
+@pytest.mark.model
+def test_real_model_two_things_with_their_roles_swapped_are_contradicted(
+    real_grader: EmbeddingGrader,
+) -> None:
+    # The held-out day-2 swap of issue 8: no word of it is an antonym of the reference's, so
+    # it passed as correct on the reference's own vocabulary.
+    swapped = (
+        "Both add a penalty on the weights to the loss. L1 adds the squared weights to the "
+        "loss and L2 adds their absolute values. So L2 gives a sparse model with feature "
+        "selection, and L1 shrinks all the weights smoothly toward zero."
+    )
+    right = (
+        "Both add a penalty on the weights to the loss. L1 adds the absolute values of the "
+        "weights to the loss and L2 adds the squared weights. So L1 gives a sparse model with "
+        "feature selection, and L2 shrinks all the weights smoothly toward zero."
+    )
+    wrong, good = real_grader.grade_batch([(REGULARIZATION, swapped), (REGULARIZATION, right)])
+    contradicted = [p.point for p in wrong.key_points if p.status == "contradicted"]
+    assert any(p.startswith("L1 Regularization") for p in contradicted), wrong.details
+    assert wrong.verdict == "incorrect", wrong.score
+    # The right answer, the same words each bound to its own thing, stays uncontradicted.
+    assert "contradicts_reference" not in good.details["flags"], good.details
+    assert good.verdict == "correct", good.score

@@ -6,6 +6,7 @@ import pytest
 
 from app.grading.contradiction import point_names, swapped_attribute
 from app.grading.evidence import names_point, speaks_of_the_opposite, states_the_claim
+from app.grading.role_swap import swapped_roles
 
 EMBEDDING_POINTS = (
     "Static Embeddings (e.g., Word2Vec, GloVe): These models assign a single, fixed vector to "
@@ -115,3 +116,85 @@ def test_a_claim_is_stated_by_its_words_not_by_its_name() -> None:
     question = "What is prompt engineering, and can you explain different prompting techniques?"
     assert not states_the_claim(zero_shot, question, "Zero-shot means training for zero epochs.")
     assert states_the_claim(zero_shot, question, "Zero-shot: you give no examples, just the task.")
+
+
+REGULARIZATION_QUESTION = "What is the difference between L1 and L2 regularization?"
+REGULARIZATION_POINTS = (
+    "L1 and L2 do this by adding a penalty on the size of the weights to the loss function.",
+    "L1 Regularization (Lasso): Adds the sum of the absolute values of the weights to the loss. "
+    "Because the penalty keeps pulling with the same force even when a weight is small, it "
+    "drives many weights to exactly zero. The result is a sparse model, so L1 also acts as a "
+    "form of feature selection.",
+    "L2 Regularization (Ridge): Adds the sum of the squared weights to the loss. The pull is "
+    "proportional to the weight, so large weights are penalized heavily but small ones are "
+    "barely touched. It shrinks all the weights smoothly toward zero without making them "
+    "exactly zero, which gives a dense model with small, spread-out weights.",
+)
+GATE_POINTS = (
+    "LSTMs: Long Short-Term Memory networks keep a cell state changed through gates.",
+    "Forget Gate: decides what information to remove from the cell state.",
+    "Input Gate: decides what new information to write into the cell state.",
+    "Output Gate: decides what part of the cell state to expose as the hidden state.",
+)
+GATE_QUESTION = "What is the vanishing gradient problem, and how do LSTMs address it?"
+
+
+@pytest.mark.parametrize(
+    ("question", "points", "answer", "contradicted"),
+    [
+        (
+            REGULARIZATION_QUESTION,
+            REGULARIZATION_POINTS,
+            "L1 adds the squared weights to the loss and L2 adds their absolute values.",
+            {1: "L1 adds the squared weights to the loss", 2: "L2 adds their absolute values."},
+        ),
+        (
+            GATE_QUESTION,
+            GATE_POINTS,
+            "The input gate decides what to remove from the cell state, and the forget gate "
+            "decides what new information to write into it.",
+            {
+                2: "The input gate decides what to remove from the cell state",
+                1: "and the forget gate decides what new information to write into it.",
+            },
+        ),
+    ],
+)
+def test_two_things_with_their_roles_swapped_contradict_both_points(
+    question: str, points: tuple[str, ...], answer: str, contradicted: dict[int, str]
+) -> None:
+    found = swapped_roles(question, points, answer)
+    assert {i: found[i].strip(" .") for i in found} == {
+        i: c.strip(" .") for i, c in contradicted.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # Each thing with its own words.
+        "L1 adds the absolute values of the weights to the loss and drives many of them to "
+        "exactly zero, giving a sparse model. L2 adds the squared weights and shrinks them all "
+        "smoothly, so the model stays dense.",
+        # A clause naming both things, whichever comes first.
+        "L2 is smoother than L1 which drives weights to exactly zero for a sparse model.",
+        # Words both points say, or the question says, are no one's own.
+        "L1 adds a penalty on the weights to the loss.",
+        "L2 is a kind of regularization that adds a penalty to the loss function.",
+        # A denial of the other's words is the thing's own claim.
+        "L2 does not drive the weights all the way down, so it is not sparse.",
+    ],
+)
+def test_a_right_answer_about_two_things_swaps_no_roles(answer: str) -> None:
+    assert swapped_roles(REGULARIZATION_QUESTION, REGULARIZATION_POINTS, answer) == {}
+
+
+def test_things_that_share_no_name_or_question_are_not_compared() -> None:
+    # Sub-headings with no word in common, none named in the question: not two roles of one
+    # comparison, so nothing they say is the other's.
+    points = (
+        "Get More Data: More data gives a more representative sample of the real world.",
+        "Simplify the Model: Use a less complex model with fewer layers.",
+    )
+    answer = "Get more data by using fewer layers in a less complex model."
+    assert swapped_roles("How do you prevent overfitting?", points, answer) == {}

@@ -30,6 +30,7 @@ from app.grading.embedder import Embedder, SentenceTransformerEmbedder, TokenEmb
 from app.grading.evidence import names_point, speaks_of_the_opposite, states_the_claim
 from app.grading.feedback import compose_feedback
 from app.grading.key_points import extract_key_points, label_and_text
+from app.grading.role_swap import swapped_roles
 from app.grading.spans import answer_spans, span_vectors
 from app.grading.text import (
     asked_sentences,
@@ -390,10 +391,11 @@ class EmbeddingGrader:
         question = ref.question.text
         names = frozenset(n for p in ref.points for n in point_names(p))
         a = self._assess(ref, emb)
+        roles_swapped = swapped_roles(question, ref.points, text)
 
         results: list[KeyPointResult] = []
         reasons: list[str] = []
-        for point, match in zip(ref.points, a.points, strict=True):
+        for index, (point, match) in enumerate(zip(ref.points, a.points, strict=True)):
             evidence = None
             if match.span is not None:
                 evidence = answer[offset + match.span[0] : offset + match.span[1]]
@@ -429,6 +431,14 @@ class EmbeddingGrader:
                     status = "contradicted"
                     evidence = swapped
                     reasons.append(f"{label_and_text(point)[0]}: says \u201c{swapped}\u201d")
+            # Two things the question compares with their roles swapped in other words than
+            # opposites ("L1 adds the squared weights"): the point of the one named is denied.
+            if status != "contradicted" and index in roles_swapped:
+                status = "contradicted"
+                evidence = roles_swapped[index]
+                reasons.append(
+                    f"{label_and_text(point)[0]}: says \u201c{roles_swapped[index]}\u201d"
+                )
             # A point the answer names is not missed: feedback never asks for what was said.
             if status == "missed" and names_point(point, question, text):
                 status = "partial"
