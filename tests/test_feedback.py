@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.grading.base import KeyPointResult
-from app.grading.feedback import compose_feedback, follow_up_question
+from app.grading.feedback import compose_feedback, follow_up_question, what_to_add
 from app.grading.key_points import extract_key_points, label_and_text
 from app.material.text_format import parse_text_notes
 from tests.conftest import DAY1
@@ -121,3 +121,14 @@ def test_no_follow_up_or_feedback_quotes_the_day1_references() -> None:
         for line in compose_feedback(results).splitlines():
             assert len(line.split()) <= 22, line
             assert not line.startswith("Add: ")
+
+
+def test_a_headings_other_names_in_brackets_are_not_asked_about() -> None:
+    point = (
+        "L2 Regularization (Ridge, or weight decay): Adds the sum of the squared weights to the "
+        "loss."
+    )
+    assert follow_up_question(point) == (
+        "How does L2 regularization work, and when would you use it?"
+    )
+    assert what_to_add(KeyPointResult(point, "missed")).startswith("Mention L2 regularization: ")

@@ -198,8 +198,13 @@ def _as_question(label: str) -> str:
 
 
 def _term(words: str) -> str:
-    """A heading as a term in a sentence: "Multi-Head Attention" -> "multi-head attention"."""
+    """A heading as a term in a sentence: "Multi-Head Attention" -> "multi-head attention";
+    its other names in brackets left out ("LoRA (Low-Rank Adaptation)" -> "LoRA")."""
+    words = _BRACKETED.sub("", words)
     return " ".join("-".join(_lower_word(part) for part in w.split("-")) for w in words.split())
+
+
+_BRACKETED = re.compile(r"\s*\([^)]*\)")
 
 
 def _lower_word(word: str) -> str:
