@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from app.grading.key_points import split_heading
+from app.grading.key_points import drop_brackets, split_heading
 from app.grading.text import is_content_word, normalise, stem, words
 
 # How many content words after a "not" it negates.
@@ -80,7 +80,8 @@ PREPOSITIONS = frozenset(
 OBJECT_NEGATIONS = frozenset({"nothing"})
 
 
-def _is_negation(word: str) -> bool:
+def is_negation(word: str) -> bool:
+    """Whether a word denies what follows it: "not", "never", "without", "doesn't"."""
     return word.replace("'", "") in NEGATIONS or word.endswith("n't")
 
 
@@ -98,7 +99,7 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
                 before = stem(piece_words[i - 1])
                 plain.discard(before)
                 negated.add(before)
-            if _is_negation(w):
+            if is_negation(w):
                 # "not only X but also Y", "not so complex that…" limit a degree, they do
                 # not deny the claim.
                 following = piece_words[i + 1] if i + 1 < len(piece_words) else ""
@@ -227,7 +228,7 @@ def _denied(clause: str) -> frozenset[str]:
     """Content stems after the first negation of a clause's phrase: what it denies."""
     for piece in re.split(r"[,;:()]", clause):
         piece_words = words(piece)
-        at = next((i for i, w in enumerate(piece_words) if _is_negation(w)), None)
+        at = next((i for i, w in enumerate(piece_words) if is_negation(w)), None)
         if at is None:
             continue
         following = piece_words[at + 1] if at + 1 < len(piece_words) else ""
@@ -241,7 +242,7 @@ def _denies(
     point_clause: tuple[str, list[str], list[str]],
     span_clause: tuple[str, list[str], list[str]],
     names: set[str],
-    point_denies: frozenset[str] = frozenset(),
+    point_denies: frozenset[str],
 ) -> bool:
     """Whether an answer clause denies what a point's clause asserts, in other words than the
     point's ("Word2Vec does not assign one fixed vector to each word" against "Static
@@ -258,7 +259,7 @@ def _denies(
     """
     _, p_words, p_content = point_clause
     s_text, s_words, _ = span_clause
-    said = [w for w in s_words if not _is_negation(w)]
+    said = [w for w in s_words if not is_negation(w)]
     p_set = set(p_content)
     s_set = {stem(w) for w in said if is_content_word(w)}
     shared = p_set & s_set
@@ -387,7 +388,7 @@ def point_names(point: str) -> tuple[str, ...]:
         n for n in NAME.findall(normalise(point)) if not any(s in _OPPOSITE_OF for s in _stems(n))
     ]
     if heading:
-        names.insert(0, re.sub(r"\s*\([^)]*\)", "", heading).strip())
+        names.insert(0, drop_brackets(heading).strip())
     return tuple(dict.fromkeys(n for n in names if _stems(n)))
 
 
@@ -431,7 +432,7 @@ def swapped_attribute(point: str, answer: str, other_names: frozenset[str]) -> s
                 start = i + len(wanted)
                 for j in range(start, min(len(tokens), start + BINDING_WINDOW)):
                     st = tokens[j]
-                    if _is_negation(st) or st in attributes:
+                    if is_negation(st) or st in attributes:
                         break
                     if st in opposite and _attribute_at(tokens, j):
                         return clause.strip()

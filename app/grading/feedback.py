@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from app.grading.base import KeyPointResult
-from app.grading.key_points import is_filler, split_heading
+from app.grading.key_points import drop_brackets, is_filler, split_heading
 from app.grading.text import STOPWORDS
 
 # Feedback is read at a glance: this many missed points are spelled out, the rest counted.
@@ -146,7 +146,7 @@ def _question_about(text: str) -> str:
 def _claim(text: str) -> str:
     """The first sentence of a claim without asides, a few words, ending in a full stop."""
     sentence = re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
-    sentence = re.sub(r"\s*\([^)]*\)", "", sentence).strip()
+    sentence = drop_brackets(sentence).strip()
     words = sentence.split()
     if len(words) > CLAIM_WORDS:
         # Cut at a comma when that leaves a whole clause, else between words.
@@ -182,12 +182,9 @@ def _words(text: str, limit: int) -> str:
 
 def _plural(heading: str) -> bool:
     """Whether a heading names several things ("Decision Trees"), for does/do."""
-    words = _ASIDE_ANY.sub("", heading).split()
+    words = drop_brackets(heading).split()
     last = words[-1].lower() if words else ""
     return last.endswith("s") and not last.endswith(("ss", "sis", "us", "ics"))
-
-
-_ASIDE_ANY = re.compile(r"\s*\([^)]*\)")
 
 
 def _as_question(label: str) -> str:
@@ -200,11 +197,8 @@ def _as_question(label: str) -> str:
 def _term(words: str) -> str:
     """A heading as a term in a sentence: "Multi-Head Attention" -> "multi-head attention";
     its other names in brackets left out ("LoRA (Low-Rank Adaptation)" -> "LoRA")."""
-    words = _BRACKETED.sub("", words)
+    words = drop_brackets(words)
     return " ".join("-".join(_lower_word(part) for part in w.split("-")) for w in words.split())
-
-
-_BRACKETED = re.compile(r"\s*\([^)]*\)")
 
 
 def _lower_word(word: str) -> str:

@@ -68,6 +68,12 @@ def label_and_text(point: str) -> tuple[str, str]:
     return heading or first_clause(text), text
 
 
+def drop_brackets(text: str) -> str:
+    """A text without what it says in brackets: "L1 Regularization (Lasso)" -> "L1
+    Regularization"."""
+    return _BRACKETS.sub("", text)
+
+
 def split_heading(point: str) -> tuple[str | None, str]:
     """A point's sub-heading ("Static Embeddings" of "Static Embeddings (e.g., …): These…")
     and the text after it; (None, point) when it starts with no sub-heading."""
@@ -79,7 +85,7 @@ def split_heading(point: str) -> tuple[str | None, str]:
     label = _ASIDE.sub("", match["label"]).strip()
     # Other brackets are the name's other names ("L2 Regularization (Ridge, or weight
     # decay)"): kept in the label, but not read as a lead-in's commas or words.
-    bare = _BRACKETS.sub("", label).strip()
+    bare = drop_brackets(label).strip()
     words = bare.split()
     if (
         not words

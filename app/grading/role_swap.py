@@ -16,8 +16,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.grading.contradiction import NAME
-from app.grading.key_points import split_heading
+from app.grading.contradiction import NAME, is_negation
+from app.grading.key_points import drop_brackets, split_heading
 from app.grading.text import is_content_word, normalise, stem, words
 
 # Where an answer or a point changes subject: end punctuation, a colon or semicolon, a comma,
@@ -26,11 +26,6 @@ _UNIT_BREAK = re.compile(
     r"[.;:!?](?:\s+|$)|,\s*|\s(?:while|whereas|but|unlike|instead of|rather than)\s", re.I
 )
 _AND = re.compile(r"(\s(?:and|or)\s)", re.I)
-# Words that, in a clause, make it deny or limit what it says: such a clause is left alone.
-_NEGATIONS = frozenset(
-    """not no never none nothing neither nor cannot cant without don't doesn't didn't isn't
-    aren't wasn't weren't won't wouldn't shouldn't couldn't hasn't haven't hadn't""".split()  # noqa: SIM905
-)
 # A clause must say this many words beyond the names and the question's to be read as a claim
 # ("recall when false negatives are" is half of one).
 MIN_CLAUSE_WORDS = 3
@@ -83,7 +78,7 @@ def _heading_forms(point: str) -> list[tuple[str, ...]]:
     if heading is None:
         return []
     raw = point.split(":", 1)[0]
-    forms = [_name_form(re.sub(r"\s*\([^)]*\)", "", heading))]
+    forms = [_name_form(drop_brackets(heading))]
     for inside in re.findall(r"\(([^)]*)\)", raw):
         for item in inside.split(","):
             item = re.sub(r"^\s*(?:e\.g\.|i\.e\.)\s*", "", item).strip()
@@ -263,7 +258,7 @@ def swapped_roles(question: str, points: tuple[str, ...], answer: str) -> dict[i
     found: dict[int, str] = {}
     for clause, ws, named in _units(answer, rb.things):
         # A clause naming both things, or denying something, is no swap.
-        if len(named) != 1 or _NEGATIONS & set(ws):
+        if len(named) != 1 or any(is_negation(w) for w in ws):
             continue
         (a,) = named
         said = _said(ws, rb.things) - ignore
