@@ -4,7 +4,7 @@ PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py                      # the
 PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --grader embedding   # any registered one
 PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --json
 PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py \
-    --set bench/adversarial_day2.yaml --notes bench/material/day2.txt      # the held-out day-2 set
+    --set bench/adversarial_day2.yaml --notes bench/material/day2.txt      # the day-2 set
 
 By default it grades the day-1 set against the day-1 notes; `--set` and `--notes` name another
 set and the notes its questions come from.
@@ -50,6 +50,15 @@ DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
 # A held-out set on other questions, written before any grader scored it.
 DAY2_SET_PATH = Path(__file__).resolve().parent / "adversarial_day2.yaml"
 DAY2 = Path(__file__).resolve().parent / "material" / "day2.txt"
+# Another, on eight more questions (held out up to embedding-1.7).
+DAY3_SET_PATH = Path(__file__).resolve().parent / "adversarial_day3.yaml"
+DAY3 = Path(__file__).resolve().parent / "material" / "day3.txt"
+# And two more (day 4 held out up to embedding-1.8 as first written, day 5 up to its
+# last rules).
+DAY4_SET_PATH = Path(__file__).resolve().parent / "adversarial_day4.yaml"
+DAY4 = Path(__file__).resolve().parent / "material" / "day4.txt"
+DAY5_SET_PATH = Path(__file__).resolve().parent / "adversarial_day5.yaml"
+DAY5 = Path(__file__).resolve().parent / "material" / "day5.txt"
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

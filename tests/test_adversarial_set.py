@@ -14,12 +14,17 @@ from bench.adversarial import (
     DAY1,
     DAY2,
     DAY2_SET_PATH,
+    DAY3,
+    DAY3_SET_PATH,
+    DAY4,
+    DAY4_SET_PATH,
+    DAY5,
+    DAY5_SET_PATH,
     KIND_GRADES,
     RIGHT_KINDS,
     SET_PATH,
     WRONG_KINDS,
     AdversarialAnswer,
-    day1_questions,
     evaluate,
     load_set,
     notes_questions,
@@ -28,25 +33,38 @@ from bench.adversarial import (
 )
 from tests.conftest import pinned_settings
 
-# Regression guards, a little below what the default grader (embedding-1.7, as 1.5 and 1.6)
-# measured on this set (`bench/adversarial.py --grader embedding`: Spearman 0.843, pairwise
-# 0.896, strong 82.1 vs swapped 40.5 on average, 2 false verdicts; embedding-1.4: 0.789, 0.862,
-# 3; embedding-1.3: 0.598, 0.768, 7; embedding-1.2: 0.492, 0.709, 13). Issue 8's goal is above
-# them (Spearman >= 0.85, no false verdict): they only keep the grader from getting worse.
+# Regression guards, a little below what the default grader (embedding-1.8) measured on this
+# set (`bench/adversarial.py --grader embedding`: Spearman 0.848, pairwise 0.903, strong 82.1
+# vs swapped 40.5 on average, 2 false verdicts; embedding-1.4: 0.789, 0.862, 3; embedding-1.3:
+# 0.598, 0.768, 7; embedding-1.2: 0.492, 0.709, 13). Issue 8's goal is above them (Spearman
+# >= 0.85, no false verdict): they only keep the grader from getting worse.
 SPEARMAN_FLOOR = 0.80
 PAIRWISE_FLOOR = 0.87
 STRONG_OVER_SWAPPED = 35.0
 MOST_FALSE_VERDICTS = 2
 # The same for the day-2 set, held out up to embedding-1.6 (0.537, 0.757, 16 false verdicts)
-# and a development set since embedding-1.7 was written reading its failures (0.740, 0.857, 8).
-DAY2_SPEARMAN_FLOOR = 0.70
-DAY2_PAIRWISE_FLOOR = 0.83
-DAY2_MOST_FALSE_VERDICTS = 8
+# and a development set since embedding-1.7 was written reading its failures (1.8: 0.837,
+# 0.910, 3).
+DAY2_SPEARMAN_FLOOR = 0.80
+DAY2_PAIRWISE_FLOOR = 0.88
+DAY2_MOST_FALSE_VERDICTS = 3
+# And for the day-3 set, held out up to embedding-1.7 (0.541, 0.766, 14 false verdicts) and a
+# development set since embedding-1.8 was written reading its failures (0.736, 0.854, 9).
+DAY3_SPEARMAN_FLOOR = 0.70
+DAY3_PAIRWISE_FLOOR = 0.83
+DAY3_MOST_FALSE_VERDICTS = 9
 
 
-# Each set with the notes its questions come from: day 1 and day 2 (written before any grader
-# scored it, on questions day 1 does not ask; held out up to embedding-1.6).
-SETS = {"day1": (SET_PATH, DAY1), "day2": (DAY2_SET_PATH, DAY2)}
+# Each set with the notes its questions come from: day 1, and days 2 to 5 (each written
+# before any grader scored it, on questions no other day asks). Days 4 and 5 have no floor
+# here: they were the last held-out sets (docs/grading.md) and are kept from being fitted.
+SETS = {
+    "day1": (SET_PATH, DAY1),
+    "day2": (DAY2_SET_PATH, DAY2),
+    "day3": (DAY3_SET_PATH, DAY3),
+    "day4": (DAY4_SET_PATH, DAY4),
+    "day5": (DAY5_SET_PATH, DAY5),
+}
 
 SetAndNotes = tuple[list[AdversarialAnswer], dict[str, GradingQuestion]]
 
@@ -69,8 +87,11 @@ def test_every_question_is_a_question_of_its_notes_word_for_word(any_set: SetAnd
     assert len(asked) == 8
 
 
-def test_the_day2_notes_ask_none_of_the_day1_questions() -> None:
-    assert not set(notes_questions(DAY2)) & set(day1_questions())
+def test_no_two_days_ask_the_same_question() -> None:
+    days = [set(notes_questions(notes)) for _, notes in SETS.values()]
+    for i, asked in enumerate(days):
+        for other in days[i + 1 :]:
+            assert not asked & other
 
 
 def test_every_question_has_one_answer_of_every_kind(any_set: SetAndNotes) -> None:
@@ -152,3 +173,21 @@ def test_default_grader_on_the_day2_set_keeps_right_answers_out_of_the_contradic
     assert report["spearman"] >= DAY2_SPEARMAN_FLOOR, report["spearman"]
     assert report["pairwise_accuracy"] >= DAY2_PAIRWISE_FLOOR, report["pairwise_accuracy"]
     assert len(report["false_verdicts"]) <= DAY2_MOST_FALSE_VERDICTS, report["false_verdicts"]
+
+
+@pytest.mark.model
+def test_default_grader_on_the_day3_set_calls_no_textbook_answer_wrong() -> None:
+    settings = pinned_settings(embedding_warmup=False)
+    report = evaluate(create_grader(settings.grader, settings), load_set(DAY3_SET_PATH), notes=DAY3)
+
+    by_kind = report["by_kind"]
+    # embedding-1.7 capped two strong answers at 35 over a "not" the reference itself says
+    # ("the p-value is not the probability that the null is true") and "unscaled ... slow"
+    # read against "faster", and let four parroting answers through as partly right (a list
+    # after a colon, "so you've got", "really important to get right").
+    for kind in ("strong", "hedged"):
+        assert by_kind[kind]["incorrect"] == 0, by_kind[kind]
+    assert by_kind["parroting"]["incorrect"] == by_kind["parroting"]["answers"], by_kind
+    assert report["spearman"] >= DAY3_SPEARMAN_FLOOR, report["spearman"]
+    assert report["pairwise_accuracy"] >= DAY3_PAIRWISE_FLOOR, report["pairwise_accuracy"]
+    assert len(report["false_verdicts"]) <= DAY3_MOST_FALSE_VERDICTS, report["false_verdicts"]

@@ -376,6 +376,34 @@ def test_readiness_follows_the_embedder() -> None:
             "The model's response does not depend much on the prompt, so crafting it well is "
             "not important.",
         ),
+        # Superlatives keep their endings under the stemmer and still flip.
+        (
+            "PCA keeps the top components, the ones with the largest eigenvalues, and drops "
+            "the rest.",
+            "PCA keeps the components with the smallest eigenvalues and drops the rest.",
+        ),
+        (
+            "Class weights: give errors on the minority class a larger weight in the loss.",
+            "With class weights you give errors on the majority class a larger weight in the loss.",
+        ),
+        # "over-" and "under-" make opposites of any word.
+        (
+            "Random oversampling duplicates examples of the rare class until the classes match.",
+            "Random undersampling duplicates examples of the rare class until the classes match.",
+        ),
+        # One denied word suffices when the clause says nothing but the point's words.
+        (
+            "Finally, if cross-validation is also used to tune hyperparameters, the best score "
+            "is optimistic; keep a separate held-out test set.",
+            "Cross-validation scores are never optimistic",
+        ),
+        # A denial that opens an existential clause is about the clause's own subject.
+        ("The two wires are separated by a gap.", "There is no gap between the two wires."),
+        # "No longer" is one negation: what it denies is the closed circuit.
+        (
+            "The lamps are no longer in a closed circuit with the battery once the fuse blows.",
+            "The lamps are still in a closed circuit with the battery.",
+        ),
     ],
 )
 def test_contradictions_found(point: str, span: str) -> None:
@@ -497,6 +525,39 @@ def test_contradictions_found(point: str, span: str) -> None:
             "A stateful service keeps state between requests.",
             "The service does not keep stats between requests.",
         ),
+        # The reference's own "not" is denied only by the whole phrase it denies, said
+        # together: "the probability ... null" far apart is another claim.
+        (
+            "What It Is Not: The p-value is not the probability that the null hypothesis is true.",
+            "The p-value is the probability of seeing a difference at least this large if there "
+            "were really no difference, so a small one means the data would be surprising "
+            "under the null.",
+        ),
+        (
+            "Discriminative Models: A discriminative model learns P(y | x) directly, or just "
+            "the decision boundary, without modelling how the inputs are distributed.",
+            "A discriminative model learns the probability of the label given the input "
+            "directly, or just the decision boundary between the classes.",
+        ),
+        # A denial joined on to a clause about something else: its subject is not here.
+        (
+            "For concept drift you generally need ground truth labels, which often arrive late.",
+            "and no ground truth is needed.",
+        ),
+        # "Unscaled ... slow" and "(scaled) ... faster" say the same.
+        (
+            "Models trained with gradient descent, like neural networks, because unscaled "
+            "features make the loss surface elongated and convergence slow.",
+            "anything trained by gradient descent, like neural nets, since it converges much "
+            "faster",
+        ),
+        # A clause about another named thing says nothing of this point's claim.
+        (
+            "L2 Regularization (Ridge, or weight decay): Adds the sum of the squared weights to "
+            "the loss. It shrinks all the weights smoothly toward zero without making them "
+            "exactly zero, which gives a dense model with small, spread-out weights.",
+            "L1 penalises absolute weights and makes many of them exactly zero, a sparse model",
+        ),
     ],
 )
 def test_no_contradiction(point: str, span: str) -> None:
@@ -537,6 +598,19 @@ def test_terms_dressed_in_restatements_of_the_question_say_nothing() -> None:
     )
     # A term is counted in written words: "long short-term memory" and "the area under the
     # curve" are three-word terms of a list, not prose.
+    # The list after a restating lead-in and a colon, or framed as "so you've got"; praise
+    # of the topic and other forms of the question's words add nothing.
+    assert names_terms_only(
+        "You tune a random forest by tuning it. The trees need tuning, so you need tuning "
+        "tricks: depth, estimators, features, bootstrap, leaves. Tuning is really important to "
+        "get right.",
+        "How do you tune a random forest?",
+    )
+    assert names_terms_only(
+        "Batch normalization normalizes batches. So you've got the mean, the variance, gamma, "
+        "beta, running statistics. That's how batches get normalized.",
+        "What does batch normalization do?",
+    )
     assert names_terms_only(
         "The vanishing gradient problem is the problem of gradients vanishing. There are "
         "gradients, gates, cell states, long short-term memory and the area under the curve. "

@@ -6,7 +6,7 @@ import pytest
 
 from app.grading.contradiction import point_names, swapped_attribute
 from app.grading.evidence import names_point, speaks_of_the_opposite, states_the_claim
-from app.grading.role_swap import swapped_roles
+from app.grading.role_swap import speaks_of_another, swapped_roles
 
 EMBEDDING_POINTS = (
     "Static Embeddings (e.g., Word2Vec, GloVe): These models assign a single, fixed vector to "
@@ -198,3 +198,32 @@ def test_things_that_share_no_name_or_question_are_not_compared() -> None:
     )
     answer = "Get more data by using fewer layers in a less complex model."
     assert swapped_roles("How do you prevent overfitting?", points, answer) == {}
+
+
+def test_a_sentence_about_a_sibling_sub_heading_speaks_of_another_thing() -> None:
+    question = "What is the difference between bagging and boosting?"
+    points = (
+        "Bagging: trains its models in parallel on bootstrap samples and averages them.",
+        "Boosting: trains its models one after another, each fixing the last one's errors.",
+    )
+    said = "Boosting is not parallel: it trains its models one after another."
+    # About boosting, so it neither states nor denies the bagging point; it is the boosting
+    # point's own sentence.
+    assert speaks_of_another(question, points, 0, said)
+    assert not speaks_of_another(question, points, 1, said)
+    # A sentence that names neither is judged against both.
+    assert not speaks_of_another(question, points, 0, "The models are trained in parallel.")
+
+
+def test_a_heading_clause_that_names_the_other_thing_later_is_still_the_headings() -> None:
+    # "Its goal is to produce soft targets that the student imitates" speaks of the teacher:
+    # the student is its object, so producing soft targets is the teacher's, not a swap.
+    question = "What do the teacher and the student each do in knowledge distillation?"
+    points = (
+        "The Teacher: a large trained model. Its goal is to produce soft targets that the "
+        "student imitates.",
+        "The Student: a small model that outputs predictions and is trained to match the soft "
+        "targets.",
+    )
+    answer = "In the end the teacher is what produces the soft targets for each example."
+    assert swapped_roles(question, points, answer) == {}

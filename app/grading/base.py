@@ -22,7 +22,9 @@ PARTIAL_FROM = 40.0
 # A contradicted key point keeps the answer below "partially correct": a wrong claim said with
 # confidence must not read as a partly good answer (docs/grading.md).
 CAP_CONTRADICTED = 35.0
-CAP_MOSTLY_CONTRADICTED = 20.0  # more than half the key points contradicted
+# More than half the key points contradicted. Above a restatement: a wholly wrong answer that
+# engages with the topic ranks over one that says nothing (the adversarial sets' hand grades).
+CAP_MOSTLY_CONTRADICTED = 25.0
 CAP_RESTATED = 20.0  # the answer only restates the question
 CAP_KEYWORDS = 35.0  # a bare list of terms where the reference explains in prose
 CAP_OFF_TOPIC = 10.0

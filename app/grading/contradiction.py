@@ -16,6 +16,9 @@ NEGATIONS = frozenset(
     fails""".replace("'", "").split()
 )
 
+# Words right after a negation that are part of it, not what it denies: "no longer", "not
+# really", "not even".
+NEGATION_TAILS = frozenset("longer really even actually ever yet anymore".split())  # noqa: SIM905
 # Words after a "not" that make it limit a degree rather than deny: "not only", "not so".
 DEGREE_WORDS = frozenset("only just so too as merely simply necessarily always".split())  # noqa: SIM905
 
@@ -37,6 +40,11 @@ _CONCEPT_OPPOSITES = (
     ("dependent", "independent"),
     ("linear", "nonlinear"),
     ("lifo", "fifo"),
+    ("minority", "majority"),
+    ("optimistic optimistically", "pessimistic pessimistically"),
+    ("sparse", "dense"),
+    ("global", "local"),
+    ("lazy", "eager"),
 )
 # Verbs of change: they modify their subject or object, not whatever words sit near them.
 _VERB_OPPOSITES = (
@@ -48,10 +56,12 @@ _VERB_OPPOSITES = (
 )
 _SCALAR_OPPOSITES = (
     *_VERB_OPPOSITES,
-    ("more higher", "less fewer lower"),
+    ("more higher greater", "less fewer lower"),
     ("high", "low"),
     ("large larger big bigger", "small smaller"),
-    ("fast faster", "slow slower"),
+    # Superlatives keep their ending under the Snowball stemmer.
+    ("largest biggest greatest highest", "smallest least fewest lowest"),
+    ("fast faster fastest", "slow slower slowest"),
     ("cheap cheaper", "expensive"),
     ("maximize maximum", "minimize minimum"),
 )
@@ -69,6 +79,18 @@ CONCEPT_OPPOSITES = _groups(_CONCEPT_OPPOSITES)
 SCALAR_OPPOSITES = _groups(_SCALAR_OPPOSITES)
 VERB_OPPOSITES = _groups(_VERB_OPPOSITES)
 _VERB_STEMS = frozenset().union(*(a | b for a, b in VERB_OPPOSITES))
+# "unscaled", "nonzero", "unregularized": a word that denies its own stem. Not "under", "unit",
+# "unique", "until", "unless"; not a word of an opposite pair ("unsupervised", "nonlinear").
+_PRIVATIVE = re.compile(r"(?:un(?!der|i|til|less)|non-?)[a-z]{4,}")
+_OVER_UNDER = re.compile(r"(over|under)([a-z]{4,})")
+_PAIRED_STEMS = frozenset().union(*(a | b for a, b in (*CONCEPT_OPPOSITES, *SCALAR_OPPOSITES)))
+
+
+def _privative(ws: list[str]) -> bool:
+    """Whether a clause has a word that denies its own stem ("unscaled features")."""
+    return any(_PRIVATIVE.fullmatch(w) and stem(w) not in _PAIRED_STEMS for w in ws)
+
+
 # A verb's object follows it, articles and determiners aside; after a preposition comes
 # something else ("remove from the cell state": the cell state is not what is removed).
 PREPOSITIONS = frozenset(
@@ -110,6 +132,65 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
             (negated if scope else plain).add(stem(w))
             scope = max(scope - 1, 0)
     return frozenset(negated), frozenset(plain)
+
+
+@functools.lru_cache(maxsize=8_192)
+def _negated_phrases(text: str) -> tuple[tuple[str, ...], ...]:
+    """The content stems each negation of a text denies, in order: "not the probability that
+    the null hypothesis is true" denies ("probabl", "null")."""
+    phrases: list[tuple[str, ...]] = []
+    for piece in re.split(r"[,;:()]", text):
+        piece_words = words(piece)
+        phrase: list[str] = []
+        scope = 0
+        for i, w in enumerate(piece_words):
+            if w in OBJECT_NEGATIONS and i and is_content_word(piece_words[i - 1]):
+                phrases.append((stem(piece_words[i - 1]),))
+            if is_negation(w):
+                if phrase:
+                    phrases.append(tuple(phrase))
+                following = piece_words[i + 1] if i + 1 < len(piece_words) else ""
+                scope = 0 if following in DEGREE_WORDS else NEGATION_SCOPE
+                phrase = []
+                continue
+            if scope and is_content_word(w) and not (not phrase and w in NEGATION_TAILS):
+                phrase.append(stem(w))
+                scope -= 1
+        if phrase:
+            phrases.append(tuple(phrase))
+    return tuple(phrases)
+
+
+def _says_phrase(content: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether a clause says a phrase's stems together: its first, then the others within a
+    few content words of it."""
+    for i, st in enumerate(content):
+        if st == phrase[0] and set(phrase[1:]) <= set(content[i + 1 : i + 2 + len(phrase)]):
+            return True
+    return False
+
+
+def _denies_plainly(
+    negating: str,
+    only_neg: frozenset[str],
+    other_content: list[str],
+    other_plain: frozenset[str],
+    *,
+    whole: bool,
+) -> bool:
+    """Whether one side denies a word the other says plainly (with `whole`, every word one
+    negation denies, said together). The reference's own "not" is read whole: "is not the
+    probability that the null hypothesis is true" is not denied by "is the probability of
+    seeing a difference this large if there were no difference ... under the null". An
+    answer's "not" is read by its words, as a denial may put them in another order."""
+    if not whole:
+        return bool(only_neg & other_plain)
+    return any(
+        set(phrase) & only_neg
+        and set(phrase) <= other_plain
+        and _says_phrase(other_content, phrase)
+        for phrase in _negated_phrases(negating)
+    )
 
 
 def _neighbours(stems: list[str], group: frozenset[str]) -> set[str]:
@@ -157,8 +238,23 @@ def _flips(
     near it.
     """
     p_set, s_set = set(p_stems) - p_negated, set(s_stems) - s_negated
+    # "oversampling" and "undersampling", "overestimates" and "underestimates": opposites
+    # by their prefix, whatever the word.
+    prefixed = tuple(
+        (frozenset({f"over{rest}"}), frozenset({f"under{rest}"}))
+        for rest in {m.group(2) for w in p_set for m in [_OVER_UNDER.fullmatch(w)] if m}
+        if f"over{rest}" not in _PAIRED_STEMS
+    )
+    # One side speaks of the "unscaled" case, the other of the scaled one: "unscaled features
+    # make convergence slow" is "scaling makes it faster", so a degree flips with it.
+    one_side_privative = _privative(p_words) != _privative(s_words)
     found: list[str] = []
-    for groups, scalar in ((CONCEPT_OPPOSITES, False), (SCALAR_OPPOSITES, True)):
+    for groups, scalar in (
+        (CONCEPT_OPPOSITES + prefixed, False),
+        (SCALAR_OPPOSITES, True),
+    ):
+        if scalar and one_side_privative:
+            continue
         for a, b in groups:
             for mine, theirs in ((a, b), (b, a)):
                 if not (p_set & mine) or p_set & theirs or not (s_set & theirs) or s_set & mine:
@@ -222,6 +318,8 @@ _CONTRAST_WORDS = frozenset("unlike instead rather whereas while than despite".s
 # A denial must share this many content words with the point's clause, and this share of its own.
 DENIAL_SHARED = 3
 DENIAL_SHARE = 0.6
+# Words that join a clause on to the one before it, whose subject it shares.
+_JOINING_WORDS = frozenset("and or so but yet then also plus".split())  # noqa: SIM905
 
 
 def _denied(clause: str) -> frozenset[str]:
@@ -270,8 +368,18 @@ def _denies(
     subject = _first_content_stem(said)
     if subject is None or subject not in p_set | names:
         return False
+    # "... and no ground truth is needed": a clause joined on with its denial first has its
+    # subject in the clause before it, so what it denies is said of something not known here.
+    opening = next(
+        (i for i, w in enumerate(s_words) if is_content_word(w) and not is_negation(w)), 0
+    )
+    if s_words[0] in _JOINING_WORDS and any(is_negation(w) for w in s_words[:opening]):
+        return False
     denied = _denied(s_text) - names
-    return len(denied) >= 2 and denied <= p_set and not denied & point_denies
+    # One denied word is enough when the clause says nothing but the point's words ("cross-
+    # validation scores are never optimistic").
+    enough = len(denied) >= 2 or (len(denied) == 1 and s_set <= p_set)
+    return enough and denied <= p_set and not denied & point_denies
 
 
 def contradiction(point: str, span: str) -> str | None:
@@ -296,16 +404,36 @@ def contradiction(point: str, span: str) -> str | None:
     return None
 
 
+# A name as written: a digit, or capitals inside the word ("L1", "BERT", "GloVe", "Word2Vec").
+_WRITTEN_NAME = re.compile(r"[A-Za-z]*(?:\d|[A-Z][a-z]*[A-Z])[\w-]*")
+
+
+def _named_subject(clause: str) -> str | None:
+    """The stem of a clause's first content word when it is written as a name, or None."""
+    for raw in re.findall(r"[\w'-]+", clause):
+        if is_content_word(raw.lower()):
+            return stem(words(raw)[0]) if _WRITTEN_NAME.fullmatch(raw) and words(raw) else None
+    return None
+
+
 def _flipped(point: str, span: str) -> str | None:
     """A negation or antonym flip between clauses that make much the same claim."""
     # Clause by clause: a 'not' three clauses away says nothing about this claim.
     span_clauses = _analysed_clauses(span)
+    # Words the point denies somewhere: the answer denying one agrees with it ("it doesn't
+    # see the real data" against "It never sees the real data ... classifies them as real").
+    point_denies = _negation_scope(point)[0]
     for point_clause, p_words, p_content in _point_clauses(point):
         p_stems = set(p_content)
         if len(p_stems) < 2:
             continue
         for span_clause, s_words, s_content in span_clauses:
             s_stems = set(s_content)
+            # A clause about another named thing ("L1 ... a sparse model" against the L2
+            # point's "a dense model") says nothing of this claim.
+            subject = _named_subject(span_clause)
+            if subject is not None and subject not in p_stems:
+                continue
             shared = len(p_stems & s_stems)
             # Much the same claim; or a short clause that says part of a long one (most of its
             # words are the point's), where only an antonym bound to the same words counts.
@@ -325,9 +453,11 @@ def _flipped(point: str, span: str) -> str | None:
                 s_only_neg, p_only_plain
             )
             if same_claim and not reworded and _same_subject(p_words, s_words):
-                if s_only_neg & p_only_plain:
+                if _denies_plainly(
+                    span_clause, s_only_neg - point_denies, p_content, p_only_plain, whole=False
+                ):
                     reasons.append("a 'not' the reference does not have")
-                elif p_only_neg & s_only_plain:
+                elif _denies_plainly(point_clause, p_only_neg, s_content, s_only_plain, whole=True):
                     reasons.append("no 'not' where the reference has one")
             # Two flips cancel: "unsupervised ... unlabeled" against "supervised ... labeled".
             if len(reasons) % 2 == 1:

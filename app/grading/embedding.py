@@ -30,7 +30,7 @@ from app.grading.embedder import Embedder, SentenceTransformerEmbedder, TokenEmb
 from app.grading.evidence import names_point, speaks_of_the_opposite, states_the_claim
 from app.grading.feedback import compose_feedback
 from app.grading.key_points import extract_key_points, label_and_text
-from app.grading.role_swap import swapped_roles
+from app.grading.role_swap import speaks_of_another, swapped_roles
 from app.grading.spans import answer_spans, span_vectors
 from app.grading.text import (
     asked_sentences,
@@ -51,7 +51,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.7"
+GRADER_VERSION = "embedding-1.8"
 # Memory for cached reference sides (least recently used go first): about 300 questions with
 # references as long as day 1's, far more of SemEval's one-sentence ones.
 CACHE_BYTES = 384 * 2**20
@@ -417,6 +417,8 @@ class EmbeddingGrader:
                 # wherever the answer makes it, not only in the sentence most like the point.
                 for span in (match.span, *match.rivals):
                     said = answer[offset + span[0] : offset + span[1]] if span else evidence
+                    if speaks_of_another(question, ref.points, index, said):
+                        continue
                     why = contradiction(point, said)
                     if why:
                         status = "contradicted"

@@ -32,6 +32,9 @@ MIN_CLAUSE_WORDS = 3
 # Words a clause must say that the points bind to the other thing and not to the one it names,
 # when another thing's clauses say them too (one suffices when only the other's do).
 PAIR_WORDS = 2
+# How many words may come before the thing a clause of a point is about ("and then the input
+# gate"); named later, it is an object.
+SUBJECT_WITHIN = 3
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class RoleBindings:
     points_of: tuple[dict[int, frozenset[str]], ...]
     question_stems: frozenset[str]
     name_stems: frozenset[str]
+    # The thing each point's sub-heading names, or None.
+    own_thing: tuple[int | None, ...] = ()
 
 
 def _stems(text: str) -> tuple[str, ...]:
@@ -212,8 +217,13 @@ def role_bindings(question: str, points: tuple[str, ...]) -> RoleBindings:
                 # penalty" makes "penalty" no one's own.
                 subject = None
                 subjects = named
-            elif named:
+            elif named and (own is None or _named(ws, things)[0][0] <= SUBJECT_WITHIN):
+                # Another thing opens the clause: the clause is about it. Named later, it is
+                # an object of the heading's thing ("its goal is to produce samples the
+                # discriminator classifies as real" is the generator's).
                 subject = next(iter(named))
+            elif named:
+                subject = own
             if subject is not None:
                 subjects = {subject}
             said = _said(ws, things)
@@ -244,7 +254,21 @@ def role_bindings(question: str, points: tuple[str, ...]) -> RoleBindings:
         points_of=tuple({i: frozenset(s) for i, s in p.items()} for p in points_of),
         question_stems=frozenset(_stems(question)),
         name_stems=frozenset(stem(w) for h in head_words for w in h),
+        own_thing=tuple(heading_of.get(i) for i in range(len(points))),
     )
+
+
+def speaks_of_another(question: str, points: tuple[str, ...], index: int, text: str) -> bool:
+    """Whether a text is about another thing than the point's sub-heading names: it names
+    things of the question's points, and not the point's own ("layer norm ... is batch-
+    independent" against the Batch Normalization point; "a Type I error is a false positive"
+    against the Type II Error point). Such a text neither states nor denies the point."""
+    rb = role_bindings(question, tuple(points))
+    own = rb.own_thing[index] if index < len(rb.own_thing) else None
+    if own is None:
+        return False
+    named = _things_named(words(normalise(text)), rb.things)
+    return bool(named) and own not in named
 
 
 def swapped_roles(question: str, points: tuple[str, ...], answer: str) -> dict[int, str]:

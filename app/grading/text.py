@@ -294,9 +294,10 @@ def is_keyword_list(text: str) -> bool:
 # What introduces a bare enumeration ("There's A, B and C", "It has A, B, C"): a frame with no
 # claim of its own.
 _LIST_FRAME = re.compile(
-    r"^\s*(?:(?:there|it|they|this|these|those|that|which)(?:'s|'re| is| are| has| have| uses?|"
-    r" includes?| involves?)|there's|(?:we|you) (?:have|use|need)|such as|including|like|"
-    r"e\.g\.,?|for example,?)\s+",
+    r"^\s*(?:(?:so|and|also|basically|well),?\s+)?"
+    r"(?:(?:there|it|they|this|these|those|that|which)(?:'s|'re| is| are| has| have| uses?|"
+    r" includes?| involves?)|there's|(?:we|you) (?:have|use|need)|(?:we|you)(?:'ve)? got|"
+    r"such as|including|like|e\.g\.,?|for example,?)\s+",
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"^\s*(?:the|a|an|some|more|other)\s+", re.IGNORECASE)
@@ -305,6 +306,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 # A sentence "restates" when it adds at most this many content words to the question's
 # ("It's a very fundamental tradeoff in machine learning.").
 _RESTATING_NEW_WORDS = 3
+# Words that praise or hedge a claim without making one ("both really important to get
+# right", "the key thing"): a restatement may use any number of them.
+_FILLER_STEMS = frozenset(
+    stem(w)
+    for w in """basically really actually important importance key thing things crucial
+    essential fundamental main core get got right whole stuff lot lots big deal matter matters
+    good great""".split()  # noqa: SIM905
+)
 
 
 def is_bare_enumeration(sentence: str) -> bool:
@@ -338,6 +347,21 @@ def asked_sentences(question: str) -> list[str]:
     return [s for s in sentences if s.endswith("?")]
 
 
+def _new_stems(sentence: str, question_stems: set[str]) -> set[str]:
+    """Content stems a sentence adds to the question's, fillers aside; a stem that begins
+    another of the question's is the question's ("dimens" of "dimensions" and "dimension" of
+    "dimensionality")."""
+    return {
+        w
+        for w in content_stems(sentence) - question_stems - _FILLER_STEMS
+        if "'" not in w
+        and not any(
+            min(len(w), len(q)) >= 5 and (q.startswith(w) or w.startswith(q))
+            for q in question_stems
+        )
+    }
+
+
 def names_terms_only(text: str, question: str) -> bool:
     """True for an answer that lists the topic's terms and otherwise only restates the
     question: every sentence is a bare enumeration or adds at most three content words to the
@@ -351,11 +375,14 @@ def names_terms_only(text: str, question: str) -> bool:
     question_stems = content_stems(question)
     listed = restated = False
     for sentence in sentences:
-        if is_bare_enumeration(sentence):
+        # "The classes are imbalanced, so you need techniques: resampling, class weights, ..."
+        lead_in, colon, after = sentence.rpartition(":")
+        if is_bare_enumeration(sentence) or (colon and is_bare_enumeration(after)):
             listed = True
-            continue
-        new = {w for w in content_stems(sentence) - question_stems if "'" not in w}
-        if len(new) > _RESTATING_NEW_WORDS:
+            if not colon or is_bare_enumeration(sentence):
+                continue
+            sentence = lead_in
+        if len(_new_stems(sentence, question_stems)) > _RESTATING_NEW_WORDS:
             return False
         restated = True
     # A bare list alone is `is_keyword_list`'s to judge (a list answers a question that asks
