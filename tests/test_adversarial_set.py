@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -135,12 +137,30 @@ def test_pairwise_accuracy_compares_within_a_question_and_counts_ties_half() -> 
     assert (accuracy, pairs) == (2.5 / 4, 4)
 
 
+def _graded_by_default(answers: list[AdversarialAnswer], notes: Path = DAY1) -> dict[str, Any]:
+    settings = pinned_settings(embedding_warmup=False)
+    return evaluate(create_grader(settings.grader, settings), answers, notes=notes)
+
+
+def _assert_above_floors(
+    report: dict[str, Any], spearman: float, pairwise: float, most_false: int
+) -> None:
+    assert report["spearman"] >= spearman, report["spearman"]
+    assert report["pairwise_accuracy"] >= pairwise, report["pairwise_accuracy"]
+    assert len(report["false_verdicts"]) <= most_false, report["false_verdicts"]
+
+
+def _assert_textbook_answers_right_and_parroting_wrong(by_kind: dict[str, Any]) -> None:
+    for kind in ("strong", "hedged"):
+        assert by_kind[kind]["incorrect"] == 0, by_kind[kind]
+    assert by_kind["parroting"]["incorrect"] == by_kind["parroting"]["answers"], by_kind
+
+
 @pytest.mark.model
 def test_default_grader_keeps_wrong_answers_apart_from_right_ones(
     answers: list[AdversarialAnswer],
 ) -> None:
-    settings = pinned_settings(embedding_warmup=False)
-    report = evaluate(create_grader(settings.grader, settings), answers)
+    report = _graded_by_default(answers)
 
     by_kind = report["by_kind"]
     assert by_kind["strong"]["correct"] == by_kind["strong"]["answers"], by_kind["strong"]
@@ -152,42 +172,28 @@ def test_default_grader_keeps_wrong_answers_apart_from_right_ones(
         assert by_kind["parroting"]["mean_score"] < by_kind[kind]["mean_score"], by_kind
     margin = by_kind["strong"]["mean_score"] - by_kind["swapped"]["mean_score"]
     assert margin >= STRONG_OVER_SWAPPED, by_kind
-    assert report["spearman"] >= SPEARMAN_FLOOR, report["spearman"]
-    assert report["pairwise_accuracy"] >= PAIRWISE_FLOOR, report["pairwise_accuracy"]
-    assert len(report["false_verdicts"]) <= MOST_FALSE_VERDICTS, report["false_verdicts"]
+    _assert_above_floors(report, SPEARMAN_FLOOR, PAIRWISE_FLOOR, MOST_FALSE_VERDICTS)
 
 
 @pytest.mark.model
 def test_default_grader_on_the_day2_set_keeps_right_answers_out_of_the_contradiction_cap() -> None:
-    settings = pinned_settings(embedding_warmup=False)
-    report = evaluate(create_grader(settings.grader, settings), load_set(DAY2_SET_PATH), notes=DAY2)
+    report = _graded_by_default(load_set(DAY2_SET_PATH), DAY2)
 
-    by_kind = report["by_kind"]
     # A textbook answer is never called wrong (embedding-1.6 capped one strong and three hedged
     # answers at 35 over opposites read across clauses), parroting never anything but wrong,
     # and at most one negated answer is called right (1.6: three).
-    for kind in ("strong", "hedged"):
-        assert by_kind[kind]["incorrect"] == 0, by_kind[kind]
-    assert by_kind["parroting"]["incorrect"] == by_kind["parroting"]["answers"], by_kind
-    assert by_kind["negated"]["correct"] <= 1, by_kind["negated"]
-    assert report["spearman"] >= DAY2_SPEARMAN_FLOOR, report["spearman"]
-    assert report["pairwise_accuracy"] >= DAY2_PAIRWISE_FLOOR, report["pairwise_accuracy"]
-    assert len(report["false_verdicts"]) <= DAY2_MOST_FALSE_VERDICTS, report["false_verdicts"]
+    _assert_textbook_answers_right_and_parroting_wrong(report["by_kind"])
+    assert report["by_kind"]["negated"]["correct"] <= 1, report["by_kind"]["negated"]
+    _assert_above_floors(report, DAY2_SPEARMAN_FLOOR, DAY2_PAIRWISE_FLOOR, DAY2_MOST_FALSE_VERDICTS)
 
 
 @pytest.mark.model
 def test_default_grader_on_the_day3_set_calls_no_textbook_answer_wrong() -> None:
-    settings = pinned_settings(embedding_warmup=False)
-    report = evaluate(create_grader(settings.grader, settings), load_set(DAY3_SET_PATH), notes=DAY3)
+    report = _graded_by_default(load_set(DAY3_SET_PATH), DAY3)
 
-    by_kind = report["by_kind"]
     # embedding-1.7 capped two strong answers at 35 over a "not" the reference itself says
     # ("the p-value is not the probability that the null is true") and "unscaled ... slow"
     # read against "faster", and let four parroting answers through as partly right (a list
     # after a colon, "so you've got", "really important to get right").
-    for kind in ("strong", "hedged"):
-        assert by_kind[kind]["incorrect"] == 0, by_kind[kind]
-    assert by_kind["parroting"]["incorrect"] == by_kind["parroting"]["answers"], by_kind
-    assert report["spearman"] >= DAY3_SPEARMAN_FLOOR, report["spearman"]
-    assert report["pairwise_accuracy"] >= DAY3_PAIRWISE_FLOOR, report["pairwise_accuracy"]
-    assert len(report["false_verdicts"]) <= DAY3_MOST_FALSE_VERDICTS, report["false_verdicts"]
+    _assert_textbook_answers_right_and_parroting_wrong(report["by_kind"])
+    _assert_above_floors(report, DAY3_SPEARMAN_FLOOR, DAY3_PAIRWISE_FLOOR, DAY3_MOST_FALSE_VERDICTS)

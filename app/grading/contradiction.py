@@ -408,6 +408,7 @@ def contradiction(point: str, span: str) -> str | None:
 _WRITTEN_NAME = re.compile(r"[A-Za-z]*(?:\d|[A-Z][a-z]*[A-Z])[\w-]*")
 
 
+@functools.lru_cache(maxsize=8_192)
 def _named_subject(clause: str) -> str | None:
     """The stem of a clause's first content word when it is written as a name, or None."""
     for raw in re.findall(r"[\w'-]+", clause):
