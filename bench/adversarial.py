@@ -59,6 +59,12 @@ DAY4_SET_PATH = Path(__file__).resolve().parent / "adversarial_day4.yaml"
 DAY4 = Path(__file__).resolve().parent / "material" / "day4.txt"
 DAY5_SET_PATH = Path(__file__).resolve().parent / "adversarial_day5.yaml"
 DAY5 = Path(__file__).resolve().parent / "material" / "day5.txt"
+# Days 6 and 7, written at once before any grader scored them: day 6 read to write
+# embedding-1.9, day 7 held out from it.
+DAY6_SET_PATH = Path(__file__).resolve().parent / "adversarial_day6.yaml"
+DAY6 = Path(__file__).resolve().parent / "material" / "day6.txt"
+DAY7_SET_PATH = Path(__file__).resolve().parent / "adversarial_day7.yaml"
+DAY7 = Path(__file__).resolve().parent / "material" / "day7.txt"
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

@@ -617,6 +617,86 @@ def test_terms_dressed_in_restatements_of_the_question_say_nothing() -> None:
         "That's the vanishing gradient problem.",
         "What is the vanishing gradient problem?",
     )
+    # The list before its colon; spelling out the question's abbreviations and the question's
+    # words behind a prefix ("misclassified") add nothing either.
+    question = "How do ROC-AUC and PR-AUC differ for a classifier?"
+    dodge = (
+        "ROC-AUC is the receiver operating characteristic area under the curve and PR-AUC is "
+        "precision-recall AUC. They differ because the classifier is misclassified differently. "
+        "Thresholds, true positives, false positives, baselines, imbalance: that's how they differ."
+    )
+    assert names_terms_only(dodge, question)
+    # The same list after a sentence that says something is part of an answer.
+    assert not names_terms_only(
+        "ROC-AUC can look good on imbalanced data because false positives barely move the "
+        "false-positive rate, while PR-AUC drops. Thresholds, true positives, false positives, "
+        "baselines, imbalance: that's how they differ.",
+        question,
+    )
+
+
+def test_part_of_a_point_is_read_against_what_the_rest_of_the_point_says() -> None:
+    point = (
+        "Leaky ReLU: For positive inputs it passes the value through unchanged. It is also very "
+        "cheap to compute and avoids dead neurons, since every negative input still gets a "
+        "small slope instead of exactly zero."
+    )
+    # "positive" flips the clause about negative inputs, but another clause of the point says
+    # it: the answer is saying that clause.
+    assert contradiction(point, "Leaky ReLU passes positive inputs through and is cheap.") is None
+    short = "Leaky ReLU: it is cheap to compute and keeps a small slope for negative inputs."
+    assert contradiction(
+        short, "Leaky ReLU is cheap to compute and keeps a small slope for positive inputs."
+    )
+
+
+def test_a_not_denies_its_phrase_up_to_a_preposition_or_a_new_clause() -> None:
+    point = "Learning rate: Adam adapts the learning rate of each parameter."
+    # "not constant in Adam" denies "constant", not Adam.
+    assert contradiction(point, "The learning rate is not constant in Adam, it adapts.") is None
+    assert contradiction(point, "Adam does not adapt the learning rate of each parameter.")
+    beam = (
+        "Beam Search: beam search keeps the k best partial sequences at each step, and it needs "
+        "a beam width to be chosen."
+    )
+    kept = "Beam search keeps the k best partial sequences at each step, so you don't need"
+    # Not needing something else denies nothing the point needs; not needing its beam width does.
+    assert contradiction(beam, f"{kept} any sampling.") is None
+    assert contradiction(beam, f"{kept} a beam width.")
+    # "what", "how", "which" open a clause of their own: "doesn't change how long..." denies
+    # the change.
+    assert contradiction(
+        "Early Stopping: stop training when the validation loss stops improving; this changes "
+        "how long the model trains.",
+        "Early stopping doesn't change how long the model trains when the validation loss stops "
+        "improving.",
+    )
+
+
+def test_the_references_not_ends_at_what_stands_for_its_object() -> None:
+    # "does not add anything to the latency" denies adding: an answer that says it adds
+    # latency says the opposite, though it never says "anything".
+    assert contradiction(
+        "LoRA (Low-Rank Adaptation): LoRA does not add anything to the latency at inference, "
+        "because the update is merged into the weights.",
+        "LoRA adds extra latency at inference, because the adapters run as separate layers.",
+    )
+
+
+def test_a_denial_said_of_it_after_another_subject_is_not_the_points() -> None:
+    point = "Adam gives every parameter its own adaptive learning rate."
+    # "it" is momentum, named before the clause: nothing is denied of Adam.
+    assert (
+        contradiction(
+            point,
+            "Momentum smooths the steps, but it doesn't give every parameter its own learning "
+            "rate.",
+        )
+        is None
+    )
+    assert contradiction(point, "Adam doesn't give every parameter its own learning rate.")
+    # A sentence that opens with "It" is said of what the question asks about.
+    assert contradiction(point, "It doesn't give every parameter its own learning rate.")
 
 
 @pytest.mark.parametrize("mark", ['"', "\u2019", "\u2018", "\u00b4", "`", "\u02bc", "\u2032"])

@@ -84,6 +84,16 @@ def test_a_compound_term_or_a_word_the_point_says_is_no_swap(answer: str) -> Non
     assert all(swapped_attribute(p, answer, METRIC_NAMES) is None for p in METRIC_POINTS)
 
 
+def test_a_name_in_the_body_is_not_bound_by_the_headings_words() -> None:
+    answer = "BigBird mostly uses local attention in a sliding window."
+    # "Global attention" is the heading's subject, not something the body says of BigBird.
+    body = "Global attention: in BigBird a few chosen tokens attend to every position."
+    assert swapped_attribute(body, answer, frozenset()) is None
+    # Named in the heading, the name is what the heading's words are said of.
+    heading = "Global Attention (BigBird): a few chosen tokens attend to every position."
+    assert swapped_attribute(heading, answer, frozenset()) == answer.rstrip(".")
+
+
 def test_a_point_named_in_the_answer_is_recognised_word_for_word() -> None:
     question = "Could you explain the difference between supervised and unsupervised learning?"
     k_means = "An algorithm like K-Means could group customers into different clusters."

@@ -134,10 +134,19 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(negated), frozenset(plain)
 
 
+# What a "not" denies ends at a word that stands for its object ("does not add anything to
+# the embeddings" denies adding).
+_INDEFINITES = frozenset("anything something everything anyone someone".split())  # noqa: SIM905
+# Where what an answer's "not" denies ends: a preposition, or a word that opens a clause of
+# its own ("don't change what the model learns" denies changing).
+_PHRASE_ENDS = PREPOSITIONS | frozenset("what which that who how when where why".split())  # noqa: SIM905
+
+
 @functools.lru_cache(maxsize=8_192)
-def _negated_phrases(text: str) -> tuple[tuple[str, ...], ...]:
+def _negated_phrases(text: str, *, bounded: bool = False) -> tuple[tuple[str, ...], ...]:
     """The content stems each negation of a text denies, in order: "not the probability that
-    the null hypothesis is true" denies ("probabl", "null")."""
+    the null hypothesis is true" denies ("probabl", "null"). `bounded` ends a phrase at a
+    preposition or a word that opens a clause: "not fixed in CLIP" denies ("fix",)."""
     phrases: list[tuple[str, ...]] = []
     for piece in re.split(r"[,;:()]", text):
         piece_words = words(piece)
@@ -153,6 +162,8 @@ def _negated_phrases(text: str) -> tuple[tuple[str, ...], ...]:
                 scope = 0 if following in DEGREE_WORDS else NEGATION_SCOPE
                 phrase = []
                 continue
+            if phrase and (w in _INDEFINITES or (bounded and w in _PHRASE_ENDS)):
+                scope = 0
             if scope and is_content_word(w) and not (not phrase and w in NEGATION_TAILS):
                 phrase.append(stem(w))
                 scope -= 1
@@ -182,9 +193,15 @@ def _denies_plainly(
     negation denies, said together). The reference's own "not" is read whole: "is not the
     probability that the null hypothesis is true" is not denied by "is the probability of
     seeing a difference this large if there were no difference ... under the null". An
-    answer's "not" is read by its words, as a denial may put them in another order."""
+    answer's "not" is read by its words, as a denial may put them in another order; the last
+    word it denies before a preposition or a new clause must be the other side's: "not fixed
+    in CLIP" denies nothing of "CLIP learns it", "don't need any labels" nothing of "it needs
+    large batches"."""
     if not whole:
-        return bool(only_neg & other_plain)
+        return any(
+            phrase[-1] in only_neg & other_plain
+            for phrase in _negated_phrases(negating, bounded=True)
+        )
     return any(
         set(phrase) & only_neg
         and set(phrase) <= other_plain
@@ -228,8 +245,13 @@ def _flips(
     s_negated: frozenset[str],
     p_words: list[str],
     s_words: list[str],
+    point_says: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Opposites the span uses where the point uses the other side of the pair.
+
+    Words in `point_says` are no flip: a clause that says part of a long point may be saying
+    what another clause of the point says ("gradient one for positive inputs" against "every
+    negative input gives exactly zero" of a point that speaks of positive inputs too).
 
     An opposite said under a negation is no flip: "data without labels" is "unlabeled data".
     A scalar word flips only when both sides say it of the same thing: a verb of change of
@@ -258,6 +280,8 @@ def _flips(
         for a, b in groups:
             for mine, theirs in ((a, b), (b, a)):
                 if not (p_set & mine) or p_set & theirs or not (s_set & theirs) or s_set & mine:
+                    continue
+                if s_set & theirs <= point_says:
                     continue
                 if scalar and (a | b) <= _VERB_STEMS:
                     if not _arguments(p_words, mine) & _arguments(s_words, theirs):
@@ -336,6 +360,20 @@ def _denied(clause: str) -> frozenset[str]:
     return frozenset()
 
 
+_PRONOUNS = frozenset("it they this that these those he she".split())  # noqa: SIM905
+
+
+def _refers_back(span: str, at: int, ws: list[str]) -> bool:
+    """Whether a clause of a span is said of something named before it in the answer: its
+    subject is a pronoun and it continues a sentence ("..., but it doesn't adapt the rate",
+    said of momentum). A sentence that opens with "It" is read as said of the question's
+    subject ("It is not in the same path as the battery")."""
+    first = next((w for w in ws if w not in _JOINING_WORDS), "")
+    if first.split("'")[0] not in _PRONOUNS:
+        return False
+    return at > 0 or (bool(words(span)) and words(span)[0] in _JOINING_WORDS)
+
+
 def _denies(
     point_clause: tuple[str, list[str], list[str]],
     span_clause: tuple[str, list[str], list[str]],
@@ -398,7 +436,9 @@ def contradiction(point: str, span: str) -> str | None:
         # included" against "lack of defining a base case" deny the same thing.
         if _negation_scope(point_clause[0])[0]:
             continue
-        for span_clause in _analysed_clauses(span):
+        for at, span_clause in enumerate(_analysed_clauses(span)):
+            if _refers_back(span, at, span_clause[1]):
+                continue
             if _denies(point_clause, span_clause, names, point_denies):
                 return "says a 'not' the reference does not have"
     return None
@@ -423,7 +463,7 @@ def _flipped(point: str, span: str) -> str | None:
     span_clauses = _analysed_clauses(span)
     # Words the point denies somewhere: the answer denying one agrees with it ("it doesn't
     # see the real data" against "It never sees the real data ... classifies them as real").
-    point_denies = _negation_scope(point)[0]
+    point_denies, point_plain = _negation_scope(point)
     for point_clause, p_words, p_content in _point_clauses(point):
         p_stems = set(p_content)
         if len(p_stems) < 2:
@@ -447,7 +487,17 @@ def _flipped(point: str, span: str) -> str | None:
             # A word a clause says both under a "not" and without one is neither.
             p_only_neg, p_only_plain = p_neg - p_plain, p_plain - p_neg
             s_only_neg, s_only_plain = s_neg - s_plain, s_plain - s_neg
-            reasons = _flips(p_content, s_content, p_only_neg, s_only_neg, p_words, s_words)
+            # A part of the claim is read against this clause alone: what another clause of
+            # the point says plainly is no flip of it.
+            reasons = _flips(
+                p_content,
+                s_content,
+                p_only_neg,
+                s_only_neg,
+                p_words,
+                s_words,
+                frozenset() if same_claim else point_plain - point_denies,
+            )
             # A "not" with an opposite says the same as the other opposite without one: "not
             # connected to the negative terminal" is "connected to the positive terminal".
             reworded = _negated_opposite(p_only_neg, s_only_plain) or _negated_opposite(
@@ -528,10 +578,14 @@ def _bound_attributes(point: str, name: str) -> frozenset[str]:
     """Opposite-pair words the point says next to a name: "static" of "Static Embeddings
     (e.g., Word2Vec", "regression" of "Linear Regression: Used for regression tasks"."""
     tokens, wanted = _stems(point), _stems(name)
+    heading, _ = split_heading(point)
+    # Where the body starts: a name in the body is not bound by the heading's words ("Local
+    # accuracy: the SHAP values add up…" says nothing local of SHAP).
+    body = len(_stems(point.split(":", 1)[0])) if heading else 0
     found: set[str] = set()
     for i in _occurrences(tokens, wanted):
         near = [
-            *range(max(0, i - BINDING_WINDOW), i),
+            *range(max(0 if i < body else body, i - BINDING_WINDOW), i),
             *range(i + len(wanted), min(len(tokens), i + len(wanted) + BINDING_WINDOW)),
         ]
         found.update(tokens[j] for j in near if _attribute_at(tokens, j))

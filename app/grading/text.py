@@ -350,16 +350,43 @@ def asked_sentences(question: str) -> list[str]:
 def _new_stems(sentence: str, question_stems: set[str]) -> set[str]:
     """Content stems a sentence adds to the question's, fillers aside; a stem that begins
     another of the question's is the question's ("dimens" of "dimensions" and "dimension" of
-    "dimensionality")."""
+    "dimensionality"), and so is one that holds it after a prefix ("miscalibr" of
+    "miscalibration" holds "calibr")."""
     return {
         w
         for w in content_stems(sentence) - question_stems - _FILLER_STEMS
         if "'" not in w
         and not any(
-            min(len(w), len(q)) >= 5 and (q.startswith(w) or w.startswith(q))
+            min(len(w), len(q)) >= 5 and (q.startswith(w) or w.startswith(q) or q in w)
             for q in question_stems
         )
     }
+
+
+# An abbreviation as written: two to six capitals, perhaps with digits ("MSE", "HNSW", "R2").
+_ABBREVIATION = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
+
+
+def spelled_out(text: str, question: str) -> set[str]:
+    """Content stems of the words of `text` that spell out an abbreviation the question
+    writes: "mean squared error" for MSE, "inverted file" for IVF (initials in order; a stop
+    word may sit between them, "area under the curve"). Saying what an abbreviation stands for
+    says nothing the question did not."""
+    tokens = words(text)
+    found: set[str] = set()
+    for abbreviation in set(_ABBREVIATION.findall(question)):
+        initials = [c.lower() for c in abbreviation.removesuffix("s") if c.isalpha()]
+        for start in range(len(tokens)):
+            end, matched = start, 0
+            while matched < len(initials) and end < len(tokens):
+                if tokens[end].startswith(initials[matched]):
+                    matched += 1
+                elif not (matched and tokens[end] in STOPWORDS):
+                    break
+                end += 1
+            if matched == len(initials) and len(initials) >= 2:
+                found |= {stem(w) for w in tokens[start:end] if is_content_word(w)}
+    return found
 
 
 def names_terms_only(text: str, question: str) -> bool:
@@ -376,13 +403,18 @@ def names_terms_only(text: str, question: str) -> bool:
     listed = restated = False
     for sentence in sentences:
         # "The classes are imbalanced, so you need techniques: resampling, class weights, ..."
+        # or the list first: "Centroids, linkage, the elbow method: that's the difference."
         lead_in, colon, after = sentence.rpartition(":")
         if is_bare_enumeration(sentence) or (colon and is_bare_enumeration(after)):
             listed = True
             if not colon or is_bare_enumeration(sentence):
                 continue
             sentence = lead_in
-        if len(_new_stems(sentence, question_stems)) > _RESTATING_NEW_WORDS:
+        elif colon and is_bare_enumeration(lead_in):
+            listed = True
+            sentence = after
+        new = _new_stems(sentence, question_stems) - spelled_out(sentence, question)
+        if len(new) > _RESTATING_NEW_WORDS:
             return False
         restated = True
     # A bare list alone is `is_keyword_list`'s to judge (a list answers a question that asks
