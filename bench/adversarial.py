@@ -45,26 +45,25 @@ from app.grading.registry import create_grader  # noqa: E402
 from app.material.notes import NotesError, question_key  # noqa: E402
 from app.material.parser import read_notes_file  # noqa: E402
 
-SET_PATH = Path(__file__).resolve().parent / "adversarial_day1.yaml"
+BENCH = Path(__file__).resolve().parent
+
+
+def _day(n: int) -> tuple[Path, Path]:
+    """Day n's adversarial set and the notes its questions come from."""
+    return BENCH / f"adversarial_day{n}.yaml", BENCH / "material" / f"day{n}.txt"
+
+
+SET_PATH = BENCH / "adversarial_day1.yaml"
 DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
-# A held-out set on other questions, written before any grader scored it.
-DAY2_SET_PATH = Path(__file__).resolve().parent / "adversarial_day2.yaml"
-DAY2 = Path(__file__).resolve().parent / "material" / "day2.txt"
-# Another, on eight more questions (held out up to embedding-1.7).
-DAY3_SET_PATH = Path(__file__).resolve().parent / "adversarial_day3.yaml"
-DAY3 = Path(__file__).resolve().parent / "material" / "day3.txt"
-# And two more (day 4 held out up to embedding-1.8 as first written, day 5 up to its
-# last rules).
-DAY4_SET_PATH = Path(__file__).resolve().parent / "adversarial_day4.yaml"
-DAY4 = Path(__file__).resolve().parent / "material" / "day4.txt"
-DAY5_SET_PATH = Path(__file__).resolve().parent / "adversarial_day5.yaml"
-DAY5 = Path(__file__).resolve().parent / "material" / "day5.txt"
-# Days 6 and 7, written at once before any grader scored them: day 6 read to write
-# embedding-1.9, day 7 held out from it.
-DAY6_SET_PATH = Path(__file__).resolve().parent / "adversarial_day6.yaml"
-DAY6 = Path(__file__).resolve().parent / "material" / "day6.txt"
-DAY7_SET_PATH = Path(__file__).resolve().parent / "adversarial_day7.yaml"
-DAY7 = Path(__file__).resolve().parent / "material" / "day7.txt"
+# Sets on other days' questions, each written before any grader scored it: day 2 held out up
+# to embedding-1.6, day 3 up to 1.7, day 4 up to 1.8 as first written, day 5 up to its last
+# rules; days 6 and 7 written at once, day 6 read to write embedding-1.9, day 7 held out.
+DAY2_SET_PATH, DAY2 = _day(2)
+DAY3_SET_PATH, DAY3 = _day(3)
+DAY4_SET_PATH, DAY4 = _day(4)
+DAY5_SET_PATH, DAY5 = _day(5)
+DAY6_SET_PATH, DAY6 = _day(6)
+DAY7_SET_PATH, DAY7 = _day(7)
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

@@ -363,15 +363,13 @@ def _denied(clause: str) -> frozenset[str]:
 _PRONOUNS = frozenset("it they this that these those he she".split())  # noqa: SIM905
 
 
-def _refers_back(span: str, at: int, ws: list[str]) -> bool:
-    """Whether a clause of a span is said of something named before it in the answer: its
-    subject is a pronoun and it continues a sentence ("..., but it doesn't adapt the rate",
-    said of momentum). A sentence that opens with "It" is read as said of the question's
-    subject ("It is not in the same path as the battery")."""
+def _refers_back(ws: list[str], continues: bool) -> bool:
+    """Whether a clause is said of something named before it in the answer: its subject is a
+    pronoun and it `continues` a sentence ("..., but it doesn't adapt the rate", said of
+    momentum). A sentence that opens with "It" is read as said of the question's subject ("It
+    is not in the same path as the battery")."""
     first = next((w for w in ws if w not in _JOINING_WORDS), "")
-    if first.split("'")[0] not in _PRONOUNS:
-        return False
-    return at > 0 or (bool(words(span)) and words(span)[0] in _JOINING_WORDS)
+    return continues and first.split("'")[0] in _PRONOUNS
 
 
 def _denies(
@@ -431,14 +429,18 @@ def contradiction(point: str, span: str) -> str | None:
     # Words the point itself denies anywhere: an answer that denies one of them may be
     # saying what the point says ("dropout is not used at inference time").
     point_denies = _negation_scope(point)[0]
+    # Clauses that may deny the point's subject: not "..., but it doesn't..." said of another.
+    span_clauses = _analysed_clauses(span)
+    opens_joined = next(iter(words(span)), "") in _JOINING_WORDS
+    own_subject = [
+        c for at, c in enumerate(span_clauses) if not _refers_back(c[1], at > 0 or opens_joined)
+    ]
     for point_clause in _point_clauses(point):
         # A clause with a "not" of its own is left to `_flipped`: "if the base case is not
         # included" against "lack of defining a base case" deny the same thing.
         if _negation_scope(point_clause[0])[0]:
             continue
-        for at, span_clause in enumerate(_analysed_clauses(span)):
-            if _refers_back(span, at, span_clause[1]):
-                continue
+        for span_clause in own_subject:
             if _denies(point_clause, span_clause, names, point_denies):
                 return "says a 'not' the reference does not have"
     return None
@@ -464,6 +466,8 @@ def _flipped(point: str, span: str) -> str | None:
     # Words the point denies somewhere: the answer denying one agrees with it ("it doesn't
     # see the real data" against "It never sees the real data ... classifies them as real").
     point_denies, point_plain = _negation_scope(point)
+    # What the point says plainly anywhere: read against a clause that says part of it.
+    point_says = point_plain - point_denies
     for point_clause, p_words, p_content in _point_clauses(point):
         p_stems = set(p_content)
         if len(p_stems) < 2:
@@ -496,7 +500,7 @@ def _flipped(point: str, span: str) -> str | None:
                 s_only_neg,
                 p_words,
                 s_words,
-                frozenset() if same_claim else point_plain - point_denies,
+                frozenset() if same_claim else point_says,
             )
             # A "not" with an opposite says the same as the other opposite without one: "not
             # connected to the negative terminal" is "connected to the positive terminal".

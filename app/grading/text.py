@@ -357,8 +357,7 @@ def _new_stems(sentence: str, question_stems: set[str]) -> set[str]:
         for w in content_stems(sentence) - question_stems - _FILLER_STEMS
         if "'" not in w
         and not any(
-            min(len(w), len(q)) >= 5 and (q.startswith(w) or w.startswith(q) or q in w)
-            for q in question_stems
+            min(len(w), len(q)) >= 5 and (q.startswith(w) or q in w) for q in question_stems
         )
     }
 
@@ -376,6 +375,8 @@ def spelled_out(text: str, question: str) -> set[str]:
     found: set[str] = set()
     for abbreviation in set(_ABBREVIATION.findall(question)):
         initials = [c.lower() for c in abbreviation.removesuffix("s") if c.isalpha()]
+        if len(initials) < 2:
+            continue
         for start in range(len(tokens)):
             end, matched = start, 0
             while matched < len(initials) and end < len(tokens):
@@ -384,7 +385,7 @@ def spelled_out(text: str, question: str) -> set[str]:
                 elif not (matched and tokens[end] in STOPWORDS):
                     break
                 end += 1
-            if matched == len(initials) and len(initials) >= 2:
+            if matched == len(initials):
                 found |= {stem(w) for w in tokens[start:end] if is_content_word(w)}
     return found
 
@@ -402,17 +403,16 @@ def names_terms_only(text: str, question: str) -> bool:
     question_stems = content_stems(question)
     listed = restated = False
     for sentence in sentences:
+        if is_bare_enumeration(sentence):
+            listed = True
+            continue
         # "The classes are imbalanced, so you need techniques: resampling, class weights, ..."
         # or the list first: "Centroids, linkage, the elbow method: that's the difference."
         lead_in, colon, after = sentence.rpartition(":")
-        if is_bare_enumeration(sentence) or (colon and is_bare_enumeration(after)):
-            listed = True
-            if not colon or is_bare_enumeration(sentence):
-                continue
-            sentence = lead_in
+        if colon and is_bare_enumeration(after):
+            listed, sentence = True, lead_in
         elif colon and is_bare_enumeration(lead_in):
-            listed = True
-            sentence = after
+            listed, sentence = True, after
         new = _new_stems(sentence, question_stems) - spelled_out(sentence, question)
         if len(new) > _RESTATING_NEW_WORDS:
             return False
