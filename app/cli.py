@@ -111,7 +111,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--exemplars",
         type=Path,
         metavar="TRAIN.csv",
-        help="graded example answers (same columns), matched to the data by question text",
+        help=(
+            "graded example answers (same columns): those of a question with the same text "
+            "vote and calibrate it; those of a data set (the dataset column) set where "
+            "'correct' begins for its questions without examples"
+        ),
     )
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(handler=_eval)

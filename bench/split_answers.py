@@ -1,9 +1,14 @@
-"""Split a dataset's answers by question: graded examples for `eval --exemplars`, the rest held out.
+"""Split a dataset's answers: graded examples for `eval --exemplars`, the rest held out.
 
-Unseen-answer protocol: for every question a seeded random share of its answers becomes the
-graded examples, the others are measured; no answer is in both. Questions are kept whole in
-the sense that each one appears on both sides, so it measures what examples add to a
-question the person has already graded some answers of.
+Unseen-answer protocol (`--unseen answers`, the default): for every question a seeded random
+share of its answers becomes the graded examples, the others are measured; no answer is in
+both. Each question appears on both sides, so it measures what examples add to a question
+the person has already graded some answers of.
+
+Unseen-question protocol (`--unseen questions`): a seeded random share of each data set's
+questions gives all its answers as examples, the other questions are measured whole; no
+question is on both sides. Only the examples' banks (one per `dataset` name) can help:
+it measures what graded answers to some questions of a bank say about its other questions.
 
 .venv/bin/python bench/split_answers.py DATA.csv --examples ex.csv --held-out held.csv [--share 0.5]
 mock-interview eval held.csv                         # without examples
@@ -18,6 +23,41 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+Rows = list[dict[str, str]]
+
+
+def by_answers(
+    by_question: dict[str, Rows], *, share: float, rng: random.Random
+) -> tuple[Rows, Rows]:
+    """A share of every question's answers as examples, the rest held out."""
+    examples: Rows = []
+    held: Rows = []
+    for question in sorted(by_question):
+        answers = by_question[question]
+        rng.shuffle(answers)
+        cut = round(len(answers) * share)
+        examples += answers[:cut]
+        held += answers[cut:]
+    return examples, held
+
+
+def by_questions(
+    by_question: dict[str, Rows], *, share: float, rng: random.Random
+) -> tuple[Rows, Rows]:
+    """All answers of a share of each data set's questions as examples, the others held out."""
+    by_bank: dict[str, list[str]] = defaultdict(list)
+    for question, answers in sorted(by_question.items()):
+        by_bank[answers[0].get("dataset") or ""].append(question)
+    examples: Rows = []
+    held: Rows = []
+    for bank in sorted(by_bank):
+        questions = by_bank[bank]
+        rng.shuffle(questions)
+        cut = round(len(questions) * share)
+        examples += [row for q in questions[:cut] for row in by_question[q]]
+        held += [row for q in questions[cut:] for row in by_question[q]]
+    return examples, held
+
 
 def main() -> None:
     """Write the two CSVs."""
@@ -25,7 +65,10 @@ def main() -> None:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--examples", type=Path, required=True)
     parser.add_argument("--held-out", type=Path, required=True)
-    parser.add_argument("--share", type=float, default=0.5, help="share of answers as examples")
+    parser.add_argument(
+        "--share", type=float, default=0.5, help="share of answers (or questions) as examples"
+    )
+    parser.add_argument("--unseen", choices=("answers", "questions"), default="answers")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
 
@@ -33,18 +76,12 @@ def main() -> None:
         reader = csv.DictReader(f)
         header = list(reader.fieldnames or [])
         rows = list(reader)
-    by_question: dict[str, list[dict[str, str]]] = defaultdict(list)
+    by_question: dict[str, Rows] = defaultdict(list)
     for row in rows:
         by_question[row["question"]].append(row)
     rng = random.Random(args.seed)
-    examples: list[dict[str, str]] = []
-    held: list[dict[str, str]] = []
-    for question in sorted(by_question):
-        answers = by_question[question]
-        rng.shuffle(answers)
-        cut = round(len(answers) * args.share)
-        examples += answers[:cut]
-        held += answers[cut:]
+    split = by_questions if args.unseen == "questions" else by_answers
+    examples, held = split(by_question, share=args.share, rng=rng)
     for path, part in ((args.examples, examples), (args.held_out, held)):
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=header)

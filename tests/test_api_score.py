@@ -308,30 +308,55 @@ def test_score_own_question_against_several_references(client: TestClient) -> No
     assert too_many.status_code == 422
 
 
-def test_bank_questions_see_an_example_added_after_they_were_cached(client: TestClient) -> None:
+def _override_first_question(client: TestClient, text: str, score: float) -> str:
+    """The local user answers bank question 1 with `text` and overrides its grade; its text."""
     from app.accounts.users import ensure_local_user
     from app.models import Answer, Question
     from app.practice.examples import override_grade
+
+    database = client.app.state.database  # type: ignore[attr-defined]
+    with database.session() as session:
+        question = session.get(Question, 1)
+        user = ensure_local_user(session=session)
+        answer = Answer(user_id=user.id, question=question, question_version=1, text=text)
+        session.add(answer)
+        session.flush()
+        override_grade(session=session, answer=answer, score=score)
+        session.commit()
+        return question.text
+
+
+def _local_questions(client: TestClient, bank: Any, ids: set[int], *, other: bool = False) -> Any:
+    from app.accounts.users import ensure_local_user
+
+    database = client.app.state.database  # type: ignore[attr-defined]
+    with database.session() as session:
+        user_id = ensure_local_user(session=session).id + (1 if other else 0)
+        return bank.get_many(session=session, user_id=user_id, ids=ids)
+
+
+def test_bank_questions_see_an_example_added_after_they_were_cached(client: TestClient) -> None:
     from app.practice.scoring import BankQuestions
 
     bank = BankQuestions()
-    database = client.app.state.database  # type: ignore[attr-defined]
-    with database.session() as session:
-        assert (
-            bank.get_many(session=session, user_id=ensure_local_user(session=session).id, ids={1})[
-                1
-            ].exemplars
-            == ()
-        )
-        question = session.get(Question, 1)
-        user = ensure_local_user(session=session)
-        answer = Answer(user_id=user.id, question=question, question_version=1, text="Clip it.")
-        session.add(answer)
-        session.flush()
-        override_grade(session=session, answer=answer, score=20)
-        session.commit()
-    with database.session() as session:
-        (exemplar,) = bank.get_many(
-            session=session, user_id=ensure_local_user(session=session).id, ids={1}
-        )[1].exemplars
+    assert _local_questions(client, bank, {1})[1].exemplars == ()
+    _override_first_question(client, "Clip it.", 20)
+    (exemplar,) = _local_questions(client, bank, {1})[1].exemplars
     assert (exemplar.text, exemplar.score, exemplar.source) == ("Clip it.", 20.0, "override")
+
+
+def test_bank_questions_see_an_example_added_to_another_question_of_their_notes(
+    client: TestClient,
+) -> None:
+    from app.practice.scoring import BankQuestions
+
+    bank = BankQuestions()
+    assert _local_questions(client, bank, {2})[2].bank is None
+    asked = _override_first_question(client, "Clip it.", 20)
+    calibrated = _local_questions(client, bank, {2})[2]
+    assert calibrated.exemplars == ()
+    assert calibrated.bank is not None
+    (example,) = calibrated.bank.examples
+    assert (example.exemplar.text, example.question.question) == ("Clip it.", asked)
+    # Someone else's grading of question 2 is not calibrated on it.
+    assert _local_questions(client, bank, {2}, other=True)[2].bank is None

@@ -6,17 +6,20 @@ import json
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.accounts.users import ensure_local_user
 from app.db import Database
-from app.material.bank import grading_question
-from app.material.importer import import_notes_text
+from app.grading.references import ReferenceGrader
+from app.material.bank import example_bank, grading_question
+from app.material.importer import ImportReport, import_notes_text
 from app.material.notes import NotesError
 from app.material.parser import parse_notes
 from app.models import ExampleAnswer, Question
 from app.practice.examples import ExampleError, confirm_grade, override_grade
 from app.practice.grades import store_answer
 from tests.fakes import OverlapGrader
+from tests.grading_fakes import FakeEmbedder
 from tests.queue_helpers import answer_and_grade
 
 TEXT_NOTES = """\
@@ -117,6 +120,13 @@ def test_yaml_examples_need_answer_and_grade() -> None:
         parse_notes(text, source="bad.yaml")
 
 
+def import_reg(session: Session, text: str = TEXT_NOTES) -> ImportReport:
+    """Import `text` as the local user's notes file reg.txt."""
+    return import_notes_text(
+        session=session, user_id=ensure_local_user(session=session).id, text=text, name="reg.txt"
+    )
+
+
 def _question(session: object, text: str) -> Question:
     question = session.scalar(select(Question).where(Question.text == text))  # type: ignore[attr-defined]
     assert question is not None
@@ -125,12 +135,7 @@ def _question(session: object, text: str) -> Question:
 
 def test_import_stores_them_and_the_grader_sees_them(database: Database) -> None:
     with database.session() as session:
-        import_notes_text(
-            session=session,
-            user_id=ensure_local_user(session=session).id,
-            text=TEXT_NOTES,
-            name="reg.txt",
-        )
+        import_reg(session)
     with database.session() as session:
         target = grading_question(_question(session, "What is overfitting?"), user_id=None)
         plain = grading_question(_question(session, "What does dropout do?"), user_id=None)
@@ -161,12 +166,7 @@ def test_notes_without_extras_keep_their_content_hash() -> None:
 
 def test_reimport_replaces_notes_examples_and_keeps_a_persons(database: Database) -> None:
     with database.session() as session:
-        import_notes_text(
-            session=session,
-            user_id=ensure_local_user(session=session).id,
-            text=TEXT_NOTES,
-            name="reg.txt",
-        )
+        import_reg(session)
         user = ensure_local_user(session=session)
         question = _question(session, "What is overfitting?")
         answer = store_answer(session=session, user=user, question=question, text="Memorising.")
@@ -174,12 +174,7 @@ def test_reimport_replaces_notes_examples_and_keeps_a_persons(database: Database
         session.commit()
     edited = TEXT_NOTES.replace('Example answer (partial): "The model is too complex."\n', "")
     with database.session() as session:
-        report = import_notes_text(
-            session=session,
-            user_id=ensure_local_user(session=session).id,
-            text=edited,
-            name="reg.txt",
-        )
+        report = import_reg(session, edited)
         session.commit()
     assert report.updated == 1
     with database.session() as session:
@@ -194,12 +189,7 @@ def test_reimport_replaces_notes_examples_and_keeps_a_persons(database: Database
 
 def test_override_and_confirm_make_one_example_per_answer(database: Database) -> None:
     with database.session() as session:
-        import_notes_text(
-            session=session,
-            user_id=ensure_local_user(session=session).id,
-            text=TEXT_NOTES,
-            name="reg.txt",
-        )
+        import_reg(session)
         user = ensure_local_user(session=session)
         question = _question(session, "What does dropout do?")
         answer, grade = answer_and_grade(
@@ -227,3 +217,44 @@ def test_override_and_confirm_make_one_example_per_answer(database: Database) ->
         ]
         # Someone else's grading of the question never sees it.
         assert grading_question(question, user_id=user.id + 1).exemplars == ()
+
+
+def test_a_notes_file_s_examples_calibrate_its_other_questions(database: Database) -> None:
+    with database.session() as session:
+        import_reg(session)
+        user = ensure_local_user(session=session)
+        dropout = _question(session, "What does dropout do?")
+        bank = example_bank(session=session, source_file_id=dropout.source_file_id, user_id=user.id)
+        assert bank is not None
+        # Newest first; each example with the question it answers and all its references.
+        assert [(e.question.question, e.exemplar.score) for e in bank.examples] == [
+            ("What is overfitting?", 0.0),
+            ("What is overfitting?", 50.0),
+            ("What is overfitting?", 100.0),
+        ]
+        assert len(bank.examples[0].question.reference_answers) == 2
+
+        # The grading worker grades dropout's answer with the overfitting examples' cut.
+        answer, grade = answer_and_grade(
+            session=session,
+            user=user,
+            question=dropout,
+            text="It zeroes random activations.",
+            grader=ReferenceGrader(OverlapGrader(), embedder=FakeEmbedder),
+            max_chars=20_000,
+        )
+        assert grade is not None
+        assert grade.details["exemplars"]["threshold_from"] == "bank"
+        assert grade.details["exemplars"]["bank_count"] == 3
+
+        # A person's override joins their bank, nobody else's.
+        override_grade(session=session, answer=answer, score=90)
+        session.flush()
+        mine = example_bank(session=session, source_file_id=dropout.source_file_id, user_id=user.id)
+        theirs = example_bank(
+            session=session, source_file_id=dropout.source_file_id, user_id=user.id + 1
+        )
+        assert mine is not None and theirs is not None
+        assert mine.examples[0].exemplar.text == "It zeroes random activations."
+        assert (len(mine.examples), len(theirs.examples)) == (4, 3)
+        assert mine.key != theirs.key

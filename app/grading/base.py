@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -110,6 +111,7 @@ class GradingQuestion:
     content_hash: str | None = None
     reference_answers: tuple[str, ...] = ()
     exemplars: tuple[Exemplar, ...] = ()
+    bank: Bank | None = None
 
     def __post_init__(self) -> None:
         references = tuple(r for r in self.reference_answers if r.strip())
@@ -118,6 +120,38 @@ class GradingQuestion:
         if not references or references[0] != self.reference_answer:
             references = (self.reference_answer, *references)
         object.__setattr__(self, "reference_answers", tuple(dict.fromkeys(references)))
+
+
+@dataclass(frozen=True)
+class BankExample:
+    """A graded example answer to one question of a bank, with that question as graded."""
+
+    question: GradingQuestion
+    exemplar: Exemplar
+
+
+@dataclass(frozen=True, eq=False)
+class Bank:
+    """Graded example answers to the questions of one bank (a notes file, a data set).
+
+    How they fare against their own questions' references tells where "correct" begins in
+    the bank on a grader's scale: for its questions without examples of their own, and as
+    the prior of those with a few. Compared by identity; `key` names the content, so the
+    threshold is worked out once per grader and set of examples.
+    """
+
+    examples: tuple[BankExample, ...]
+    key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        digest = hashlib.sha256()
+        for example in self.examples:
+            q = example.question
+            for part in (q.question, *q.reference_answers, *q.key_points):
+                digest.update(part.encode())
+                digest.update(b"\0")
+            digest.update(f"{example.exemplar.score:.3f}\0{example.exemplar.text}\1".encode())
+        object.__setattr__(self, "key", digest.hexdigest())
 
 
 @dataclass(frozen=True)

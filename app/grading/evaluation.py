@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from app.grading.base import Exemplar, Grader, GradingError, GradingQuestion
+from app.grading.base import Bank, BankExample, Exemplar, Grader, GradingError, GradingQuestion
+from app.grading.exemplars import spread
 from app.grading.references import ReferenceGrader
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class EvalReport:
     seconds: float = 0.0
     references: str = "first"
     exemplars: int = 0
+    bank_examples: int = 0
     exemplar_overlap: int = 0
     exemplars_decided: int = 0
     by_dataset: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
@@ -105,21 +107,26 @@ def run_eval(
     header, rows = read_dataset(dataset, limit=limit)
     human = np.array([float(r["score"]) / float(r["max_score"]) for r in rows])
     use_references = all_references and "reference_answers" in header
-    examples = read_exemplars(exemplars) if exemplars is not None else {}
-    questions: dict[tuple[str, str], GradingQuestion] = {}
+    examples = (
+        read_examples(exemplars, all_references=all_references)
+        if exemplars is not None
+        else GradedExamples({}, {})
+    )
+    questions: dict[tuple[str, str, str], GradingQuestion] = {}
     items = []
     for line, r in enumerate(rows, start=2):
-        key = (r["question"], r["reference_answer"])
+        key = (r["question"], r["reference_answer"], r.get("dataset") or "")
         if key not in questions:
             references = _references(r, dataset=dataset, line=line) if use_references else ()
             questions[key] = GradingQuestion(
                 question=key[0],
                 reference_answer=key[1],
                 reference_answers=references,
-                exemplars=examples.get(_question_text(key[0]), ()),
+                exemplars=examples.by_question.get(_question_text(key[0]), ()),
+                bank=examples.bank_for(r.get("dataset")),
             )
         items.append((questions[key], r["student_answer"] or ""))
-    if use_references or examples:
+    if use_references or examples.by_question or examples.banks:
         grader = ReferenceGrader(grader, embedder=_embedder_of(grader))
 
     started = time.perf_counter()
@@ -161,6 +168,7 @@ def run_eval(
         seconds=round(seconds, 2),
         references="all" if use_references else "first",
         exemplars=sum(len(q.exemplars) for q in questions.values()),
+        bank_examples=sum(len(b.examples) for b in examples.banks.values()),
         exemplar_overlap=sum(
             1 for q, answer in items if any(e.text == answer.strip() for e in q.exemplars)
         ),
@@ -187,19 +195,61 @@ def run_eval(
     return report
 
 
-def read_exemplars(path: Path) -> dict[str, tuple[Exemplar, ...]]:
-    """Graded example answers from a dataset CSV, by folded question text."""
-    _, rows = read_dataset(path)
+@dataclass(frozen=True)
+class GradedExamples:
+    """The graded answers of an examples CSV: per question (by folded text) and per bank.
+
+    A bank is the examples of one `dataset` name (all of them when the file has no such
+    column): they set where "correct" begins for questions of that data set, including
+    questions that have no examples of their own (SemEval's unseen questions and domains).
+    """
+
+    by_question: dict[str, tuple[Exemplar, ...]]
+    banks: dict[str, Bank]
+
+    def bank_for(self, name: str | None) -> Bank | None:
+        """The bank of the data set called `name`; the only bank when there is one."""
+        found = self.banks.get((name or "").casefold())
+        if found is None and len(self.banks) == 1:
+            return next(iter(self.banks.values()))
+        return found
+
+
+def read_examples(path: Path, *, all_references: bool = True) -> GradedExamples:
+    """Graded example answers from a dataset CSV: by question, and as banks by data set.
+
+    Each bank holds at most BANK_EXAMPLES examples, drawn in turn from its questions.
+    """
+    header, rows = read_dataset(path)
+    use_references = all_references and "reference_answers" in header
     found: dict[str, dict[str, Exemplar]] = {}
-    for r in rows:
+    asked: dict[tuple[str, str, str], GradingQuestion] = {}
+    by_asked: dict[tuple[str, str, str], dict[str, Exemplar]] = {}
+    for line, r in enumerate(rows, start=2):
         text = (r["student_answer"] or "").strip()
         if not text:
             continue
         score = 100.0 * float(r["score"]) / float(r["max_score"])
-        found.setdefault(_question_text(r["question"]), {})[text] = Exemplar(
-            text=text, score=score, source="dataset"
+        exemplar = Exemplar(text=text, score=score, source="dataset")
+        found.setdefault(_question_text(r["question"]), {})[text] = exemplar
+        key = ((r.get("dataset") or "").casefold(), r["question"], r["reference_answer"])
+        if key not in asked:
+            references = _references(r, dataset=path, line=line) if use_references else ()
+            asked[key] = GradingQuestion(
+                question=r["question"],
+                reference_answer=r["reference_answer"],
+                reference_answers=references,
+            )
+        by_asked.setdefault(key, {})[text] = exemplar
+    groups: dict[str, list[list[BankExample]]] = {}
+    for key, answers in by_asked.items():
+        groups.setdefault(key[0], []).append(
+            [BankExample(asked[key], exemplar) for exemplar in answers.values()]
         )
-    return {question: tuple(by_text.values()) for question, by_text in found.items()}
+    return GradedExamples(
+        by_question={question: tuple(by_text.values()) for question, by_text in found.items()},
+        banks={name: Bank(tuple(spread(group))) for name, group in groups.items()},
+    )
 
 
 def _question_text(text: str) -> str:
@@ -320,6 +370,8 @@ def format_report(report: EvalReport, *, as_json: bool) -> str:
             f"examples  {report.exemplars} graded examples; decided {report.exemplars_decided} "
             f"verdicts; {report.exemplar_overlap} graded answers were also examples"
         )
+    if report.bank_examples:
+        lines.append(f"banks     {report.bank_examples} graded examples set each bank's threshold")
     for name, group in report.by_dataset.items():
         figures = ", ".join(
             f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}"

@@ -13,11 +13,13 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from app.grading.base import CORRECT_FROM, Exemplar
+
+T = TypeVar("T")
 
 # The strong examples nearest an answer that it is also graded against, as references.
 POSITIVE_REFERENCES = 2
@@ -28,8 +30,13 @@ VOTE_TEMPERATURE = 0.05
 TRUST_FROM, TRUST_FULL = 0.5, 0.9
 # Share of the score the examples' vote may take at full trust.
 MAX_VOTE_WEIGHT = 0.7
-# Examples' worth of prior belief in the global threshold (CORRECT_FROM) when calibrating.
+# Examples' worth of prior belief in the threshold a question's cut is pulled toward: the
+# bank's when its other questions have graded examples, else the global CORRECT_FROM.
 THRESHOLD_PRIOR = 4.0
+# The most graded examples a bank's threshold is worked out from (each is graded against its
+# own question's references once per set of examples): on the SemEval training split, 200
+# drawn across questions set the cut as well as all 4,000-5,000 (docs/grading.md).
+BANK_EXAMPLES = 200
 
 
 @dataclass(frozen=True)
@@ -78,22 +85,24 @@ def vote(neighbours: Sequence[Neighbour]) -> tuple[float, float]:
     return score, trust * MAX_VOTE_WEIGHT
 
 
-def threshold(examples: Sequence[tuple[float, float]]) -> float:
-    """Where "correct" begins on the grader's scale for one question, from graded examples.
+def threshold(examples: Sequence[tuple[float, float]], *, prior: float = CORRECT_FROM) -> float:
+    """Where "correct" begins on the grader's scale for one question or bank, from graded
+    examples.
 
     `examples` are (score the grader gave the example against the references, score the
     example earned). The cut that best separates examples that earned "correct" from the
-    others (balanced accuracy), pulled toward CORRECT_FROM when there are few examples.
+    others (balanced accuracy), pulled toward `prior` when there are few examples; `prior`
+    itself when the examples are all of one kind.
     """
     positives = sorted(g for g, earned in examples if earned >= CORRECT_FROM)
     negatives = sorted(g for g, earned in examples if earned < CORRECT_FROM)
     if not positives or not negatives:
-        return CORRECT_FROM
+        return prior
     candidates = sorted({*positives, *negatives})
     cuts = [(a + b) / 2 for a, b in itertools.pairwise(candidates)]
     cuts += [candidates[0] - 0.5, candidates[-1] + 0.5]
-    best, best_accuracy = CORRECT_FROM, -1.0
-    for cut in sorted(cuts, key=lambda c: abs(c - CORRECT_FROM)):
+    best, best_accuracy = prior, -1.0
+    for cut in sorted(cuts, key=lambda c: abs(c - prior)):
         accuracy = (
             sum(g >= cut for g in positives) / len(positives)
             + sum(g < cut for g in negatives) / len(negatives)
@@ -101,8 +110,21 @@ def threshold(examples: Sequence[tuple[float, float]]) -> float:
         if accuracy > best_accuracy + 1e-9:
             best, best_accuracy = cut, accuracy
     n = len(examples)
-    cut = (n * best + THRESHOLD_PRIOR * CORRECT_FROM) / (n + THRESHOLD_PRIOR)
+    cut = (n * best + THRESHOLD_PRIOR * prior) / (n + THRESHOLD_PRIOR)
     return min(max(cut, 1.0), 99.0)
+
+
+def spread(groups: Sequence[Sequence[T]], limit: int = BANK_EXAMPLES) -> list[T]:
+    """At most `limit` items taken in turn from each group (the first of every group, then
+    the second, ...): a bank's examples drawn across its questions, not from the first few."""
+    taken: list[T] = []
+    for row in itertools.zip_longest(*groups):
+        for item in row:
+            if item is not None:
+                taken.append(item)
+                if len(taken) == limit:
+                    return taken
+    return taken
 
 
 def calibrate(score: float, cut: float) -> float:

@@ -22,6 +22,8 @@ class HybridGrader:
     """The offline grader first; the LLM for answers whose offline score is in the middle band."""
 
     name = "hybrid"
+    # Gradings it is unsure of are requests to a model service (references.ReferenceGrader).
+    calls_service = True
 
     def __init__(
         self,

@@ -65,6 +65,8 @@ class LLMGrader:
     """Grades with a chat model through the `openai` client; never raises on an endpoint failure."""
 
     name = "llm"
+    # Each grading is a request to a model service (see references.ReferenceGrader).
+    calls_service = True
     version = f"1-prompt{PROMPT_VERSION}"
 
     def __init__(

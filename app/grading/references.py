@@ -21,6 +21,7 @@ import numpy as np
 from app.grading import exemplars as ex
 from app.grading.base import (
     CORRECT_FROM,
+    Bank,
     Exemplar,
     Grade,
     Grader,
@@ -49,6 +50,7 @@ class ReferenceGrader:
         self._embedder: Embedder | None = None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._thresholds: OrderedDict[str, float] = OrderedDict()
+        self._example_scores: OrderedDict[str, float] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -78,7 +80,8 @@ class ReferenceGrader:
 
     def grade_batch(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[Grade]:
         """Grade many answers with one call of the wrapped grader's grade_batch."""
-        if all(len(q.reference_answers) == 1 and not q.exemplars for q, _ in items):
+        items = [(self._own_view(q), a) for q, a in items]
+        if all(_plain(q) for q, _ in items):
             return self.inner.grade_batch(items)
         jobs: list[tuple[GradingQuestion, str]] = []
         plans: list[_Plan] = []
@@ -92,7 +95,7 @@ class ReferenceGrader:
             for exemplar in ex.positive_references(near):
                 plan.examples.append((exemplar, len(jobs)))
                 jobs.append((_single(question, exemplar.text, -1), answer))
-            if question.exemplars:
+            if question.exemplars or question.bank is not None:
                 plan.key = _calibration_key(question)
                 self._plan_calibration(question, plan.key, jobs, calibrations)
             plans.append(plan)
@@ -106,6 +109,7 @@ class ReferenceGrader:
 
         How many questions the wrapped grader had not prepared before.
         """
+        questions = [self._own_view(q) for q in questions]
         singles = [
             _single(question, reference, number)
             for question in questions
@@ -115,13 +119,22 @@ class ReferenceGrader:
         with_examples = [q for q in questions if q.exemplars]
         if with_examples:
             self._vectors_of(sorted({e.text for q in with_examples for e in q.exemplars}))
-            jobs: list[tuple[GradingQuestion, str]] = []
-            calibrations: dict[str, _Calibration] = {}
-            for question in with_examples:
+        jobs: list[tuple[GradingQuestion, str]] = []
+        calibrations: dict[str, _Calibration] = {}
+        for question in questions:
+            if question.exemplars or question.bank is not None:
                 self._plan_calibration(question, _calibration_key(question), jobs, calibrations)
-            if jobs:
-                self._calibrate(calibrations, self.inner.grade_batch(jobs))
+        if jobs:
+            self._calibrate(calibrations, self.inner.grade_batch(jobs))
         return prepared
+
+    def _own_view(self, question: GradingQuestion) -> GradingQuestion:
+        """The question without its bank for a grader that calls a model service: a bank's
+        threshold would cost a request per example (up to BANK_EXAMPLES), after every restart,
+        to correct a scale that a grader reading the answer's meaning keeps across banks."""
+        if question.bank is None or not getattr(self.inner, "calls_service", False):
+            return question
+        return dataclasses.replace(question, bank=None)
 
     def _plan_calibration(
         self,
@@ -130,32 +143,67 @@ class ReferenceGrader:
         jobs: list[tuple[GradingQuestion, str]],
         calibrations: dict[str, _Calibration],
     ) -> None:
-        """Queue the grading of the question's examples against its references in `jobs`,
-        unless its threshold is known or already queued."""
+        """Queue in `jobs` the grading of the question's examples against its references,
+        and of its bank's examples against theirs, unless the thresholds are known or queued."""
+        bank = question.bank
+        if bank is not None:
+            examples = [(e.question, e.exemplar) for e in bank.examples]
+            self._plan_examples(_bank_key(bank), examples, None, jobs, calibrations)
+        if question.exemplars:
+            examples = [(question, e) for e in question.exemplars]
+            prior = _bank_key(bank) if bank is not None else None
+            self._plan_examples(key, examples, prior, jobs, calibrations)
+
+    def _plan_examples(
+        self,
+        key: str,
+        examples: Sequence[tuple[GradingQuestion, Exemplar]],
+        prior: str | None,
+        jobs: list[tuple[GradingQuestion, str]],
+        calibrations: dict[str, _Calibration],
+    ) -> None:
         with self._lock:
             known = key in self._thresholds
         if known or key in calibrations:
             return
-        # How each example fares against the references tells where "correct" begins for
-        # this question on the wrapped grader's scale.
-        rows = []
-        for exemplar in question.exemplars:
-            row = []
-            for number, reference in enumerate(question.reference_answers):
-                row.append(len(jobs))
-                jobs.append((_single(question, reference, number), exemplar.text))
-            rows.append(row)
-        calibrations[key] = _Calibration(question=question, rows=rows)
+        # How each example fares against its question's references tells where "correct"
+        # begins for the question (or the bank) on the wrapped grader's scale. An example's
+        # score is kept: a bank that gains one override grades that one, not all again.
+        queued = {e.key: e for c in calibrations.values() for e in c.examples if e.rows}
+        graded = []
+        for question, exemplar in examples:
+            example_key = _example_key(question, exemplar.text)
+            with self._lock:
+                score = self._example_scores.get(example_key)
+            if score is not None:
+                graded.append(_Graded(example_key, exemplar, [], score))
+            elif example_key in queued:
+                graded.append(dataclasses.replace(queued[example_key], exemplar=exemplar))
+            else:
+                rows = []
+                for number, reference in enumerate(question.reference_answers):
+                    rows.append(len(jobs))
+                    jobs.append((_single(question, reference, number), exemplar.text))
+                queued[example_key] = _Graded(example_key, exemplar, rows)
+                graded.append(queued[example_key])
+        calibrations[key] = _Calibration(examples=graded, prior=prior)
 
     def _calibrate(self, calibrations: dict[str, _Calibration], grades: list[Grade]) -> None:
-        for key, calibration in calibrations.items():
-            observed = [
-                (max(grades[j].score for j in row), exemplar.score)
-                for row, exemplar in zip(
-                    calibration.rows, calibration.question.exemplars, strict=True
-                )
-            ]
-            self._remember(self._thresholds, key, ex.threshold(observed))
+        # Banks first: a question's own cut is pulled toward its bank's.
+        ordered = sorted(calibrations.items(), key=lambda item: item[1].prior is not None)
+        for key, calibration in ordered:
+            prior = CORRECT_FROM
+            if calibration.prior is not None:
+                with self._lock:
+                    prior = self._thresholds.get(calibration.prior, CORRECT_FROM)
+            observed = []
+            for example in calibration.examples:
+                score = example.score
+                if example.rows:
+                    score = max(grades[j].score for j in example.rows)
+                    self._remember(self._example_scores, example.key, score)
+                observed.append((score, example.exemplar.score))
+            self._remember(self._thresholds, key, ex.threshold(observed, prior=prior))
 
     def _combine(self, plan: _Plan, grades: list[Grade]) -> Grade:
         question = plan.question
@@ -169,14 +217,19 @@ class ReferenceGrader:
                 "decided_by": decided_by,
                 "scores": [round(s, 1) for s in scores],
             }
-        if not question.exemplars:
+        bank = question.bank
+        if question.exemplars:
+            key, source = plan.key, "question"
+        elif bank is not None:
+            key, source = _bank_key(bank), "bank"
+        else:
             return dataclasses.replace(best, details=details)
         with self._lock:
-            cut = self._thresholds.get(plan.key, CORRECT_FROM)
-        reference_part = ex.calibrate(best.score, cut)
+            cut = self._thresholds.get(key, CORRECT_FROM)
+        reference_part = _calibrated(best, cut)
         matched: Exemplar | None = None
         for exemplar, j in plan.examples:
-            calibrated = ex.calibrate(grades[j].score, cut)
+            calibrated = _calibrated(grades[j], cut)
             if calibrated > reference_part:
                 reference_part, matched = calibrated, exemplar
         vote, weight = ex.vote(plan.neighbours)
@@ -185,6 +238,8 @@ class ReferenceGrader:
         decided = verdict != best.verdict
         details["exemplars"] = {
             "count": len(question.exemplars),
+            "bank_count": len(bank.examples) if bank is not None else 0,
+            "threshold_from": source,
             "decided": decided,
             "reference_score": round(best.score, 1),
             "threshold": round(cut, 1),
@@ -200,6 +255,12 @@ class ReferenceGrader:
             feedback = (
                 f"{feedback}\nGraded examples of this question decided the verdict: the closest "
                 f"one was graded {closest.verdict.replace('_', ' ')} ({closest.score:.0f})."
+            ).strip()
+        elif decided:
+            feedback = (
+                f"{feedback}\nGraded answers to other questions of this bank decided the "
+                f"verdict: they put \u201ccorrect\u201d at {cut:.0f} on the grader's scale "
+                f"(not {CORRECT_FROM:.0f}), and this answer scored {best.score:.0f} there."
             ).strip()
         return dataclasses.replace(
             best, score=score, verdict=verdict, feedback=feedback, details=details
@@ -260,11 +321,50 @@ class _Plan:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Calibration:
-    """Where a question's examples, graded against its references, sit in a batch."""
+class _Graded:
+    """A graded example in a calibration: its jobs in the batch (one per reference of its
+    question), or the score it got before when `rows` is empty."""
 
-    question: GradingQuestion
-    rows: list[list[int]]
+    key: str
+    exemplar: Exemplar
+    rows: list[int]
+    score: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class _Calibration:
+    """The graded examples a threshold is set from; `prior` the key of the threshold to pull
+    toward (a question's bank's), None for CORRECT_FROM."""
+
+    examples: list[_Graded]
+    prior: str | None = None
+
+
+def _plain(question: GradingQuestion) -> bool:
+    """A question the wrapped grader grades alone: one reference, no graded examples."""
+    return len(question.reference_answers) == 1 and not question.exemplars and question.bank is None
+
+
+def _calibrated(grade: Grade, cut: float) -> float:
+    """The grade's score with `cut` moved to CORRECT_FROM; a guard's cap (a contradiction, a
+    restatement, a keyword list...) is never lifted by a lenient cut."""
+    score = ex.calibrate(grade.score, cut)
+    if grade.details.get("flags") or grade.details.get("capped"):
+        return min(score, grade.score)
+    return score
+
+
+def _bank_key(bank: Bank) -> str:
+    return f"bank:{bank.key}"
+
+
+def _example_key(question: GradingQuestion, text: str) -> str:
+    """Names an example answer graded against all its question's references."""
+    digest = hashlib.sha256()
+    for part in (question.question, *question.reference_answers, *question.key_points, text):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _single(question: GradingQuestion, reference: str, number: int) -> GradingQuestion:
@@ -286,6 +386,8 @@ def _calibration_key(question: GradingQuestion) -> str:
         digest.update(b"\0")
     for exemplar in question.exemplars:
         digest.update(f"{exemplar.score:.3f}\0{exemplar.text}\0".encode())
+    if question.bank is not None:
+        digest.update(f"\1{question.bank.key}".encode())
     return digest.hexdigest()
 
 

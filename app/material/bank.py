@@ -6,6 +6,7 @@ reader takes the user's id (None only on the command line, which sees everything
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -13,8 +14,9 @@ from typing import Any, cast
 from sqlalchemy import Select, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from app.grading.base import Exemplar, ExemplarSource, GradingQuestion
-from app.models import Part, Question, SourceFile, Topic
+from app.grading.base import Bank, BankExample, Exemplar, ExemplarSource, GradingQuestion
+from app.grading.exemplars import BANK_EXAMPLES, spread
+from app.models import ExampleAnswer, Part, Question, SourceFile, Topic
 
 
 @dataclass(frozen=True)
@@ -222,35 +224,113 @@ def get_question(*, session: Session, user_id: int | None, question_id: int) -> 
     return session.scalar(select(Question).where(Question.id == question_id, visible_to(user_id)))
 
 
-def grading_question(question: Question, *, user_id: int | None) -> GradingQuestion:
+def grading_question(
+    question: Question, *, user_id: int | None, bank: Bank | None = None
+) -> GradingQuestion:
     """The grader's view of a stored question for grading `user_id`'s answers: its references,
-    key points, and the graded examples of the notes and of that user (None: the notes' only).
+    key points, and the graded examples of the notes and of that user (None: the notes' only);
+    `bank` the graded examples of its notes file (`example_bank`).
 
     Another person's examples never count: on a published bank, one user's "I disagree" would
     change everyone's grades, and the card that quotes the closest example would show them
     someone else's answer.
     """
+    return dataclasses.replace(
+        _asked(question),
+        exemplars=tuple(
+            _exemplar(e)
+            for e in question.example_answers
+            if e.user_id is None or e.user_id == user_id
+        ),
+        bank=bank,
+    )
+
+
+def _asked(question: Question) -> GradingQuestion:
+    """The question, its references and key points, without examples."""
     return GradingQuestion(
         question=question.text,
         reference_answer=question.reference_answer,
         key_points=tuple(point.display for point in question.key_points),
         content_hash=question.content_hash,
         reference_answers=tuple(question.reference_answers),
-        exemplars=tuple(
-            Exemplar(text=e.text, score=e.score, source=cast(ExemplarSource, e.source))
-            for e in question.example_answers
-            if e.user_id is None or e.user_id == user_id
-        ),
     )
 
 
+def _exemplar(example: ExampleAnswer) -> Exemplar:
+    return Exemplar(
+        text=example.text, score=example.score, source=cast(ExemplarSource, example.source)
+    )
+
+
+def examples_visible(user_id: int | None) -> Any:
+    """A condition on ExampleAnswer: the notes' own and `user_id`'s (the notes' only: None)."""
+    if user_id is None:
+        return ExampleAnswer.user_id.is_(None)
+    return or_(ExampleAnswer.user_id.is_(None), ExampleAnswer.user_id == user_id)
+
+
+def example_bank(*, session: Session, source_file_id: int, user_id: int | None) -> Bank | None:
+    """The graded examples of a notes file's active questions that count for `user_id`, as
+    the bank its questions are calibrated on; None when it has none.
+
+    The newest examples first, drawn in turn from the questions, at most BANK_EXAMPLES: what
+    the person said lately of the grader's verdicts weighs more than what they said long ago.
+    """
+    rows = session.scalars(
+        select(ExampleAnswer)
+        .join(Question, Question.id == ExampleAnswer.question_id)
+        .where(
+            Question.source_file_id == source_file_id,
+            ~Question.retired,
+            examples_visible(user_id),
+        )
+        .order_by(ExampleAnswer.id.desc())
+        # Enough to draw BANK_EXAMPLES across the questions, not a lifetime of overrides.
+        .limit(4 * BANK_EXAMPLES)
+        .options(selectinload(ExampleAnswer.question).selectinload(Question.key_points))
+    ).all()
+    if not rows:
+        return None
+    by_question: dict[int, list[ExampleAnswer]] = {}
+    for row in rows:
+        by_question.setdefault(row.question_id, []).append(row)
+    groups = [
+        [BankExample(_asked(answers[0].question), _exemplar(e)) for e in answers]
+        for answers in by_question.values()
+    ]
+    return Bank(tuple(spread(groups, BANK_EXAMPLES)))
+
+
+class ExampleBanks:
+    """`example_bank` per (notes file, user), read once within one unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._banks: dict[tuple[int, int | None], Bank | None] = {}
+
+    def of(self, question: Question, user_id: int | None) -> Bank | None:
+        """The bank `question`'s notes file gives `user_id`'s answers."""
+        key = (question.source_file_id, user_id)
+        if key not in self._banks:
+            self._banks[key] = example_bank(
+                session=self.session, source_file_id=key[0], user_id=user_id
+            )
+        return self._banks[key]
+
+
 def grading_question_for_turn(
-    question: Question, *, user_id: int, prompt: str | None, focus_point: str | None
+    question: Question,
+    *,
+    user_id: int,
+    prompt: str | None,
+    focus_point: str | None,
+    bank: Bank | None = None,
 ) -> GradingQuestion:
     """What a turn of `user_id`'s is graded against: a follow-up only against the key point
-    it asks about."""
+    it asks about (its bank does not apply: the point is not the question)."""
     if not focus_point:
-        return grading_question(question, user_id=user_id)
+        return grading_question(question, user_id=user_id, bank=bank)
     return GradingQuestion(
         question=prompt or question.text,
         reference_answer=focus_point,

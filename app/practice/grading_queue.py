@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.grading.base import Grade, GradingQuestion
-from app.material.bank import grading_question_for_turn
+from app.material.bank import ExampleBanks, grading_question_for_turn
 from app.models import (
     GRADING_DONE,
     GRADING_FAILED,
@@ -121,6 +121,7 @@ def claim_jobs(
         )
     }
     jobs = []
+    banks = ExampleBanks(session)
     for answer in answers:
         item = items.get(answer.item_id) if answer.item_id else None
         question = item.question if item is not None else questions[answer.question_id]
@@ -129,6 +130,7 @@ def claim_jobs(
             user_id=answer.user_id,
             prompt=item.prompt if item else None,
             focus_point=item.focus_point if item else None,
+            bank=banks.of(question, answer.user_id),
         )
         jobs.append(
             GradingJob(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.db import Database
 from app.grading.base import GradingQuestion
 from app.grading.graders import GraderPool
-from app.material.bank import grading_question_for_turn
+from app.material.bank import ExampleBanks, grading_question_for_turn
 from app.models import Interview, InterviewItem, Question, utcnow
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,14 @@ def started_questions(
         .order_by(InterviewItem.interview_id, InterviewItem.position)
         .options(selectinload(InterviewItem.question).options(*with_points))
     ).all()
+    banks = ExampleBanks(session)
     questions = [
         grading_question_for_turn(
-            item.question, user_id=user_id, prompt=item.prompt, focus_point=item.focus_point
+            item.question,
+            user_id=user_id,
+            prompt=item.prompt,
+            focus_point=item.focus_point,
+            bank=banks.of(item.question, user_id),
         )
         for item, user_id in rows
     ]

@@ -12,12 +12,12 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.grading.base import Grade, Grader, GradingQuestion, UnknownGraderError
 from app.grading.graders import GraderPool
-from app.material.bank import grading_question, visible_to
+from app.material.bank import ExampleBanks, examples_visible, grading_question, visible_to
 from app.models import ExampleAnswer, Question
 from app.practice.errors import (
     GraderUnavailable,
@@ -70,12 +70,21 @@ class BankQuestions:
         """The questions among `ids` that exist and the user sees (retired ones included)."""
         if not ids:
             return {}
-        # Graded examples added since (an override) change what the grader sees, not the hash.
+        # Graded examples added since (an override) change what the grader sees, not the hash;
+        # so do those of the other questions of its notes file (the bank it is calibrated on).
         examples = (
             select(func.count(ExampleAnswer.id), func.max(ExampleAnswer.id))
+            .where(ExampleAnswer.question_id == Question.id, examples_visible(user_id))
+            .correlate(Question)
+        )
+        other = aliased(Question)
+        in_bank = (
+            select(func.count(ExampleAnswer.id), func.max(ExampleAnswer.id))
+            .join(other, other.id == ExampleAnswer.question_id)
             .where(
-                ExampleAnswer.question_id == Question.id,
-                or_(ExampleAnswer.user_id.is_(None), ExampleAnswer.user_id == user_id),
+                other.source_file_id == Question.source_file_id,
+                ~other.retired,
+                examples_visible(user_id),
             )
             .correlate(Question)
         )
@@ -84,10 +93,11 @@ class BankQuestions:
             Question.content_hash,
             examples.with_only_columns(func.count(ExampleAnswer.id)).scalar_subquery(),
             examples.with_only_columns(func.max(ExampleAnswer.id)).scalar_subquery(),
+            in_bank.with_only_columns(func.count(ExampleAnswer.id)).scalar_subquery(),
+            in_bank.with_only_columns(func.max(ExampleAnswer.id)).scalar_subquery(),
         ).where(Question.id.in_(ids), visible_to(user_id))
         hashes = {
-            qid: f"{content_hash}:{count}:{last}"
-            for qid, content_hash, count, last in session.execute(query)
+            qid: ":".join(str(part) for part in parts) for qid, *parts in session.execute(query)
         }
         found: dict[int, GradingQuestion] = {}
         with self._lock:
@@ -103,7 +113,10 @@ class BankQuestions:
                 .where(Question.id.in_(missing))
                 .options(selectinload(Question.key_points), selectinload(Question.example_answers))
             )
-            loaded = {q.id: grading_question(q, user_id=user_id) for q in rows}
+            banks = ExampleBanks(session)
+            loaded = {
+                q.id: grading_question(q, user_id=user_id, bank=banks.of(q, user_id)) for q in rows
+            }
             with self._lock:
                 for qid, question in loaded.items():
                     self._items[(user_id, qid, hashes[qid])] = question
