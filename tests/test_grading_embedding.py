@@ -683,6 +683,37 @@ def test_the_references_not_ends_at_what_stands_for_its_object() -> None:
     )
 
 
+def test_one_denial_in_other_places_is_no_contradiction() -> None:
+    # "not ... anything to X", "nothing to X" and "no X" deny the same thing: before, the
+    # indefinite used up the "not", so X counted as said plainly, and "no" denied only its noun.
+    point = "Gradient checkpointing does not add anything to the memory of the stored activations."
+    for same in (
+        "Gradient checkpointing adds nothing to the memory of the stored activations.",
+        "Gradient checkpointing adds no memory for the stored activations.",
+    ):
+        assert contradiction(point, same) is None, same
+    assert contradiction(point, "Gradient checkpointing adds memory for the stored activations.")
+    # The same the other way round: a point that says it adds, an answer that denies it.
+    plain = "Batch normalization adds noise to the activations of every mini-batch."
+    for denial in (
+        "Batch normalization adds no noise to the activations of a mini-batch.",
+        "Batch normalization does not add anything to the activations of a mini-batch.",
+    ):
+        assert contradiction(plain, denial), denial
+    # "no longer" is no object: the subject before it is not denied.
+    assert contradiction(
+        "After pruning the network no longer needs the dense weights.",
+        "After pruning the network still needs the dense weights.",
+    )
+    assert (
+        contradiction(
+            "After pruning the network no longer needs the dense weights.",
+            "The network no longer needs the dense weights after pruning.",
+        )
+        is None
+    )
+
+
 def test_a_denial_said_of_it_after_another_subject_is_not_the_points() -> None:
     point = "Adam gives every parameter its own adaptive learning rate."
     # "it" is momentum, named before the clause: nothing is denied of Adam.

@@ -107,6 +107,34 @@ def is_negation(word: str) -> bool:
     return word.replace("'", "") in NEGATIONS or word.endswith("n't")
 
 
+# A word that stands for what a "not" denies the verb of: "does not add anything to the
+# embeddings" denies adding (to the embeddings).
+_INDEFINITES = frozenset("anything something everything anyone someone".split())  # noqa: SIM905
+
+
+def _denies_verb(piece_words: list[str], i: int, negations: frozenset[str]) -> bool:
+    """Whether the negation at `i` (one of `negations`) stands for the object of the content
+    word before it: "adds nothing to", "uses no labels"; not "no longer"."""
+    if piece_words[i] not in negations or not i:
+        return False
+    following = piece_words[i + 1] if i + 1 < len(piece_words) else ""
+    return is_content_word(piece_words[i - 1]) and following not in NEGATION_TAILS
+
+
+@functools.lru_cache(maxsize=8_192)
+def _denied_by_its_object(text: str) -> frozenset[str]:
+    """Stems of words a "no" or "nothing" right after them may deny: "adds no latency" may be
+    "does not add latency", or the "no" may open a clause of its own ("for data drift no
+    labels are needed"). Only ever used to keep a word from counting as said plainly."""
+    found: set[str] = set()
+    for piece in re.split(r"[,;:()]", text):
+        piece_words = words(piece)
+        for i in range(len(piece_words)):
+            if _denies_verb(piece_words, i, OBJECT_NEGATIONS | {"no"}):
+                found.add(stem(piece_words[i - 1]))
+    return frozenset(found)
+
+
 @functools.lru_cache(maxsize=8_192)
 def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """Content stems said under a negation (the next few, up to a comma), and the rest."""
@@ -117,7 +145,7 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
         scope = 0
         piece_words = words(piece)
         for i, w in enumerate(piece_words):
-            if w in OBJECT_NEGATIONS and i and is_content_word(piece_words[i - 1]):
+            if _denies_verb(piece_words, i, OBJECT_NEGATIONS):
                 before = stem(piece_words[i - 1])
                 plain.discard(before)
                 negated.add(before)
@@ -127,6 +155,11 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
                 following = piece_words[i + 1] if i + 1 < len(piece_words) else ""
                 scope = 0 if following in DEGREE_WORDS else NEGATION_SCOPE
                 continue
+            if scope and w in _INDEFINITES:
+                # "does not add anything to the latency" denies adding to the latency, as
+                # "adds nothing to the latency" does: the indefinite stands for the object.
+                scope = NEGATION_SCOPE
+                continue
             if not is_content_word(w):
                 continue
             (negated if scope else plain).add(stem(w))
@@ -134,9 +167,6 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(negated), frozenset(plain)
 
 
-# What a "not" denies ends at a word that stands for its object ("does not add anything to
-# the embeddings" denies adding).
-_INDEFINITES = frozenset("anything something everything anyone someone".split())  # noqa: SIM905
 # Where what an answer's "not" denies ends: a preposition, or a word that opens a clause of
 # its own ("don't change what the model learns" denies changing).
 _PHRASE_ENDS = PREPOSITIONS | frozenset("what which that who how when where why".split())  # noqa: SIM905
@@ -153,7 +183,7 @@ def _negated_phrases(text: str, *, bounded: bool = False) -> tuple[tuple[str, ..
         phrase: list[str] = []
         scope = 0
         for i, w in enumerate(piece_words):
-            if w in OBJECT_NEGATIONS and i and is_content_word(piece_words[i - 1]):
+            if _denies_verb(piece_words, i, OBJECT_NEGATIONS):
                 phrases.append((stem(piece_words[i - 1]),))
             if is_negation(w):
                 if phrase:
@@ -512,7 +542,13 @@ def _flipped(point: str, span: str) -> str | None:
                     span_clause, s_only_neg - point_denies, p_content, p_only_plain, whole=False
                 ):
                     reasons.append("a 'not' the reference does not have")
-                elif _denies_plainly(point_clause, p_only_neg, s_content, s_only_plain, whole=True):
+                elif _denies_plainly(
+                    point_clause,
+                    p_only_neg,
+                    s_content,
+                    s_only_plain - _denied_by_its_object(span_clause),
+                    whole=True,
+                ):
                     reasons.append("no 'not' where the reference has one")
             # Two flips cancel: "unsupervised ... unlabeled" against "supervised ... labeled".
             if len(reasons) % 2 == 1:
