@@ -57,13 +57,15 @@ SET_PATH = BENCH / "adversarial_day1.yaml"
 DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
 # Sets on other days' questions, each written before any grader scored it: day 2 held out up
 # to embedding-1.6, day 3 up to 1.7, day 4 up to 1.8 as first written, day 5 up to its last
-# rules; days 6 and 7 written at once, day 6 read to write embedding-1.9, day 7 held out.
+# rules; days 6 and 7 written at once, day 6 read to write embedding-1.9, day 7 held out;
+# day 8 written for embedding-1.10 and measured once, unread.
 DAY2_SET_PATH, DAY2 = _day(2)
 DAY3_SET_PATH, DAY3 = _day(3)
 DAY4_SET_PATH, DAY4 = _day(4)
 DAY5_SET_PATH, DAY5 = _day(5)
 DAY6_SET_PATH, DAY6 = _day(6)
 DAY7_SET_PATH, DAY7 = _day(7)
+DAY8_SET_PATH, DAY8 = _day(8)
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

@@ -26,6 +26,8 @@ from bench.adversarial import (
     DAY6_SET_PATH,
     DAY7,
     DAY7_SET_PATH,
+    DAY8,
+    DAY8_SET_PATH,
     KIND_GRADES,
     RIGHT_KINDS,
     SET_PATH,
@@ -61,8 +63,8 @@ DAY3_PAIRWISE_FLOOR = 0.83
 DAY3_MOST_FALSE_VERDICTS = 9
 
 
-# Each set with the notes its questions come from: day 1, and days 2 to 7 (each written
-# before any grader scored it, on questions no other day asks). Days 4 to 7 have no floor
+# Each set with the notes its questions come from: day 1, and days 2 to 8 (each written
+# before any grader scored it, on questions no other day asks). Days 4 to 8 have no floor
 # here: they were the last held-out sets (docs/grading.md) and are kept from being fitted.
 SETS = {
     "day1": (SET_PATH, DAY1),
@@ -72,6 +74,7 @@ SETS = {
     "day5": (DAY5_SET_PATH, DAY5),
     "day6": (DAY6_SET_PATH, DAY6),
     "day7": (DAY7_SET_PATH, DAY7),
+    "day8": (DAY8_SET_PATH, DAY8),
 }
 
 SetAndNotes = tuple[list[AdversarialAnswer], dict[str, GradingQuestion]]
