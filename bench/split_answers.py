@@ -22,8 +22,17 @@ import csv
 import random
 from collections import defaultdict
 from pathlib import Path
+from typing import TypeVar
 
 Rows = list[dict[str, str]]
+T = TypeVar("T")
+
+
+def _deal(items: list[T], share: float, rng: random.Random) -> tuple[list[T], list[T]]:
+    """`items` shuffled and cut: the first `share` of them, and the rest."""
+    rng.shuffle(items)
+    cut = round(len(items) * share)
+    return items[:cut], items[cut:]
 
 
 def by_answers(
@@ -33,11 +42,9 @@ def by_answers(
     examples: Rows = []
     held: Rows = []
     for question in sorted(by_question):
-        answers = by_question[question]
-        rng.shuffle(answers)
-        cut = round(len(answers) * share)
-        examples += answers[:cut]
-        held += answers[cut:]
+        taken, left = _deal(by_question[question], share, rng)
+        examples += taken
+        held += left
     return examples, held
 
 
@@ -51,11 +58,9 @@ def by_questions(
     examples: Rows = []
     held: Rows = []
     for bank in sorted(by_bank):
-        questions = by_bank[bank]
-        rng.shuffle(questions)
-        cut = round(len(questions) * share)
-        examples += [row for q in questions[:cut] for row in by_question[q]]
-        held += [row for q in questions[cut:] for row in by_question[q]]
+        taken, left = _deal(by_bank[bank], share, rng)
+        examples += [row for q in taken for row in by_question[q]]
+        held += [row for q in left for row in by_question[q]]
     return examples, held
 
 

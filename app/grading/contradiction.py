@@ -100,6 +100,8 @@ PREPOSITIONS = frozenset(
 # A negation that stands for the object denies the verb before it: "knows nothing about
 # private data" is "does not know private data".
 OBJECT_NEGATIONS = frozenset({"nothing"})
+# Those and "no", which may instead open a clause of its own (`_denied_by_its_object`).
+_OBJECT_NEGATIONS_OR_NO = OBJECT_NEGATIONS | {"no"}
 
 
 def is_negation(word: str) -> bool:
@@ -130,7 +132,7 @@ def _denied_by_its_object(text: str) -> frozenset[str]:
     for piece in re.split(r"[,;:()]", text):
         piece_words = words(piece)
         for i in range(len(piece_words)):
-            if _denies_verb(piece_words, i, OBJECT_NEGATIONS | {"no"}):
+            if _denies_verb(piece_words, i, _OBJECT_NEGATIONS_OR_NO):
                 found.add(stem(piece_words[i - 1]))
     return frozenset(found)
 

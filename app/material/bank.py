@@ -6,7 +6,6 @@ reader takes the user's id (None only on the command line, which sees everything
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -235,8 +234,8 @@ def grading_question(
     change everyone's grades, and the card that quotes the closest example would show them
     someone else's answer.
     """
-    return dataclasses.replace(
-        _asked(question),
+    return _asked(
+        question,
         exemplars=tuple(
             _exemplar(e)
             for e in question.example_answers
@@ -246,14 +245,18 @@ def grading_question(
     )
 
 
-def _asked(question: Question) -> GradingQuestion:
-    """The question, its references and key points, without examples."""
+def _asked(
+    question: Question, *, exemplars: tuple[Exemplar, ...] = (), bank: Bank | None = None
+) -> GradingQuestion:
+    """The question, its references and key points (with `exemplars` and `bank` if given)."""
     return GradingQuestion(
         question=question.text,
         reference_answer=question.reference_answer,
         key_points=tuple(point.display for point in question.key_points),
         content_hash=question.content_hash,
         reference_answers=tuple(question.reference_answers),
+        exemplars=exemplars,
+        bank=bank,
     )
 
 
@@ -325,11 +328,13 @@ def grading_question_for_turn(
     user_id: int,
     prompt: str | None,
     focus_point: str | None,
-    bank: Bank | None = None,
+    banks: ExampleBanks | None = None,
 ) -> GradingQuestion:
     """What a turn of `user_id`'s is graded against: a follow-up only against the key point
-    it asks about (its bank does not apply: the point is not the question)."""
+    it asks about (its bank, read from `banks`, does not apply: the point is not the
+    question)."""
     if not focus_point:
+        bank = banks.of(question, user_id) if banks is not None else None
         return grading_question(question, user_id=user_id, bank=bank)
     return GradingQuestion(
         question=prompt or question.text,

@@ -130,7 +130,7 @@ def claim_jobs(
             user_id=answer.user_id,
             prompt=item.prompt if item else None,
             focus_point=item.focus_point if item else None,
-            bank=banks.of(question, answer.user_id),
+            banks=banks,
         )
         jobs.append(
             GradingJob(

@@ -71,7 +71,7 @@ def started_questions(
             user_id=user_id,
             prompt=item.prompt,
             focus_point=item.focus_point,
-            bank=banks.of(item.question, user_id),
+            banks=banks,
         )
         for item, user_id in rows
     ]
