@@ -57,8 +57,9 @@ SET_PATH = BENCH / "adversarial_day1.yaml"
 DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
 # Sets on other days' questions, each written before any grader scored it: day 2 held out up
 # to embedding-1.6, day 3 up to 1.7, day 4 up to 1.8 as first written, day 5 up to its last
-# rules; days 6 and 7 written at once, day 6 read to write embedding-1.9, day 7 held out;
-# day 8 written for embedding-1.10 and measured once, unread.
+# rules; days 6 and 7 written at once, day 6 read to write embedding-1.9, days 4, 5 and 7
+# read to write 1.11; day 8 written for embedding-1.10, measured once for it and once for
+# 1.11, unread.
 DAY2_SET_PATH, DAY2 = _day(2)
 DAY3_SET_PATH, DAY3 = _day(3)
 DAY4_SET_PATH, DAY4 = _day(4)

@@ -63,9 +63,21 @@ DAY3_PAIRWISE_FLOOR = 0.83
 DAY3_MOST_FALSE_VERDICTS = 9
 
 
+# Days 4 to 7, held out when first measured, have been read since (day 6 to write
+# embedding-1.9; days 4, 5 and 7 to write 1.11): development sets, whose figures at 1.11 only
+# keep the grader from getting worse. Spearman, pairwise, most false verdicts, most strong
+# answers called wrong (day 4: the DPO aside read as the reward model's role swapped).
+DEVELOPMENT_FLOORS = {
+    "day4": (0.76, 0.86, 9, 1),
+    "day5": (0.70, 0.82, 8, 0),
+    "day6": (0.75, 0.83, 6, 0),
+    "day7": (0.71, 0.82, 9, 0),
+}
+
+
 # Each set with the notes its questions come from: day 1, and days 2 to 8 (each written
-# before any grader scored it, on questions no other day asks). Days 4 to 8 have no floor
-# here: they were the last held-out sets (docs/grading.md) and are kept from being fitted.
+# before any grader scored it, on questions no other day asks). Day 8 has no floor here: it
+# is the one held-out set left (docs/grading.md) and is kept from being fitted.
 SETS = {
     "day1": (SET_PATH, DAY1),
     "day2": (DAY2_SET_PATH, DAY2),
@@ -206,3 +218,19 @@ def test_default_grader_on_the_day3_set_calls_no_textbook_answer_wrong() -> None
     # after a colon, "so you've got", "really important to get right").
     _assert_textbook_answers_right_and_parroting_wrong(report["by_kind"])
     _assert_above_floors(report, DAY3_SPEARMAN_FLOOR, DAY3_PAIRWISE_FLOOR, DAY3_MOST_FALSE_VERDICTS)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("day", sorted(DEVELOPMENT_FLOORS))
+def test_default_grader_on_the_read_sets_keeps_their_figures(day: str) -> None:
+    set_path, notes = SETS[day]
+    report = _graded_by_default(load_set(set_path), notes)
+
+    spearman, pairwise, most_false, most_strong_wrong = DEVELOPMENT_FLOORS[day]
+    # embedding-1.10 called five strong and two short right answers of days 4, 5 and 7 wrong
+    # over a clause read against the wrong point ("you reject the null when it's true" after
+    # "A Type I error is a false positive:", against the Type II point), a "not" the point
+    # says with "instead of" or "independently of", and "cost-complexity pruning" read as
+    # post-pruning's words said of pruning.
+    assert report["by_kind"]["strong"]["incorrect"] <= most_strong_wrong, report["by_kind"]
+    _assert_above_floors(report, spearman, pairwise, most_false)

@@ -1083,3 +1083,34 @@ def test_real_model_two_things_with_their_roles_swapped_are_contradicted(
     # The right answer, the same words each bound to its own thing, stays uncontradicted.
     assert "contradicts_reference" not in good.details["flags"], good.details
     assert good.verdict == "correct", good.score
+
+
+def test_a_not_on_what_the_point_puts_aside_with_instead_of_agrees_with_it() -> None:
+    # "instead of", "independently of", "rather than" deny what follows as "without" does: an
+    # answer that says "not" to the same words agrees with the point.
+    point = (
+        "Content-Based Filtering: It recommends items from their own features instead of "
+        "relying on other users' ratings, so it can recommend a brand-new item."
+    )
+    agreeing = (
+        "Content-based filtering doesn't rely on other users' ratings, it looks at item features."
+    )
+    assert contradiction(point, agreeing) is None
+    scored = "Each feature is scored against the target independently of any model, which is fast."
+    assert (
+        contradiction(
+            scored, "Each feature is scored against the target without fitting any model."
+        )
+        is None
+    )
+    # A "not" on what the point does say is still a contradiction.
+    denied = "Content-based filtering does not recommend items from their own features."
+    assert contradiction(point, denied) is not None
+    # The denial must be the phrase put aside, not one word of it: "don't change the loss"
+    # denies the claim, not "instead of changing the data".
+    weights = (
+        "Class weights: instead of changing the data, change the loss so rare errors count more."
+    )
+    assert (
+        contradiction(weights, "Class weights don't change the loss of the rare class.") is not None
+    )

@@ -225,6 +225,43 @@ def test_a_sentence_about_a_sibling_sub_heading_speaks_of_another_thing() -> Non
     assert not speaks_of_another(question, points, 0, "The models are trained in parallel.")
 
 
+_BOOSTING = "How do gradient boosting and random forests differ?"
+_ENSEMBLES = (
+    "Gradient Boosting: builds shallow trees one after another, each fitted to the errors of "
+    "the ones before.",
+    "Random Forest: trains deep trees in parallel on bootstrap samples and averages their votes.",
+)
+
+
+def test_a_name_with_its_last_word_cut_short_still_names_the_thing() -> None:
+    # "batch norm" for Batch Normalization, "gradient boost" for Gradient Boosting.
+    said = "gradient boost fits every new tree to the residuals"
+    assert speaks_of_another(_BOOSTING, _ENSEMBLES, 1, said)
+    assert not speaks_of_another(_BOOSTING, _ENSEMBLES, 0, said)
+    # Too short a cut names nothing: "gra" is not "gradient".
+    assert not speaks_of_another(_BOOSTING, _ENSEMBLES, 1, "random for trees")
+
+
+def test_a_clause_that_names_nothing_is_about_its_sentences_subject() -> None:
+    # "A Type I error is a false positive: you reject a true null" - the clause after the
+    # colon is the Type I error's, whatever its words.
+    said = "each tree is fitted to the residuals"
+    assert speaks_of_another(_BOOSTING, _ENSEMBLES, 1, said, "Gradient boosting is sequential: ")
+    assert not speaks_of_another(
+        _BOOSTING, _ENSEMBLES, 0, said, "Gradient boosting is sequential: "
+    )
+    # A thing named late in the sentence is its object, not its subject.
+    assert not speaks_of_another(
+        _BOOSTING,
+        _ENSEMBLES,
+        1,
+        said,
+        "It works a bit like a sequential version of gradient boosting: ",
+    )
+    # Without a sentence before it, a clause that names nothing is judged against every point.
+    assert not speaks_of_another(_BOOSTING, _ENSEMBLES, 1, said)
+
+
 def test_a_heading_clause_that_names_the_other_thing_later_is_still_the_headings() -> None:
     # "Its goal is to produce soft targets that the student imitates" speaks of the teacher:
     # the student is its object, so producing soft targets is the teacher's, not a swap.

@@ -137,6 +137,36 @@ def _denied_by_its_object(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# Phrases that deny what follows as "without" does: "isolates anomalies instead of modelling
+# normal data", "scored independently of any model".
+_DENYING_PHRASE = re.compile(
+    r"\b(?:instead\s+of|rather\s+than|independently\s+of|independent\s+of|regardless\s+of)\b",
+    re.I,
+)
+
+
+@functools.lru_cache(maxsize=8_192)
+def _phrases_denied(text: str) -> tuple[frozenset[str], ...]:
+    """What "instead of", "independently of" and the like deny in a text, phrase by phrase."""
+    if not _DENYING_PHRASE.search(text):
+        return ()
+    return tuple(frozenset(p) for p in _negated_phrases(_DENYING_PHRASE.sub("without", text)))
+
+
+def _excused(denied: frozenset[str], point: str) -> frozenset[str]:
+    """Words of an answer's denial that the point denies with "instead of" and the like: the
+    answer agrees with it ("doesn't model normal data" against "isolates anomalies instead of
+    modelling normal data"). The denial must say the phrase, two of its words or all of a
+    shorter one: "don't change what the model learns" is not "instead of changing the data".
+    Only ever used to excuse an answer's "not": "across thresholds" says nothing against
+    "independent of any one threshold"."""
+    found: set[str] = set()
+    for phrase in _phrases_denied(point):
+        if len(phrase & denied) >= min(2, len(phrase)):
+            found |= phrase
+    return frozenset(found)
+
+
 @functools.lru_cache(maxsize=8_192)
 def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """Content stems said under a negation (the next few, up to a comma), and the rest."""
@@ -444,6 +474,7 @@ def _denies(
     if s_words[0] in _JOINING_WORDS and any(is_negation(w) for w in s_words[:opening]):
         return False
     denied = _denied(s_text) - names
+    denied -= _excused(denied, point_clause[0])
     # One denied word is enough when the clause says nothing but the point's words ("cross-
     # validation scores are never optimistic").
     enough = len(denied) >= 2 or (len(denied) == 1 and s_set <= p_set)
@@ -541,7 +572,11 @@ def _flipped(point: str, span: str) -> str | None:
             )
             if same_claim and not reworded and _same_subject(p_words, s_words):
                 if _denies_plainly(
-                    span_clause, s_only_neg - point_denies, p_content, p_only_plain, whole=False
+                    span_clause,
+                    s_only_neg - point_denies - _excused(s_only_neg, point),
+                    p_content,
+                    p_only_plain,
+                    whole=False,
                 ):
                     reasons.append("a 'not' the reference does not have")
                 elif _denies_plainly(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -51,7 +52,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.10"
+GRADER_VERSION = "embedding-1.11"
 # Memory for cached reference sides (least recently used go first): about 300 questions with
 # references as long as day 1's, far more of SemEval's one-sentence ones.
 CACHE_BYTES = 384 * 2**20
@@ -156,6 +157,15 @@ def _about_the_other(point: str, span: str) -> bool:
     ("supervised ... labelled" against "unsupervised ... unlabeled"); one that does is evidence
     of a swap."""
     return speaks_of_the_opposite(point, span) and contradiction(point, span) is None
+
+
+_SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
+
+
+def _lead_in(text: str, start: int) -> str:
+    """The words of a span's sentence before it: what the span may be said of."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    return text[ends[-1] if ends else 0 : start]
 
 
 def _naming_span(answer: str, offset: int, text: str, point: str, question: str) -> str | None:
@@ -417,7 +427,8 @@ class EmbeddingGrader:
                 # wherever the answer makes it, not only in the sentence most like the point.
                 for span in (match.span, *match.rivals):
                     said = answer[offset + span[0] : offset + span[1]] if span else evidence
-                    if speaks_of_another(question, ref.points, index, said):
+                    lead_in = _lead_in(text, span[0]) if span else ""
+                    if speaks_of_another(question, ref.points, index, said, lead_in):
                         continue
                     why = contradiction(point, said)
                     if why:

@@ -92,12 +92,30 @@ def _heading_forms(point: str) -> list[tuple[str, ...]]:
     return [f for f in forms if any(is_content_word(w) for w in f)]
 
 
+# The shortest a name's last word may be cut to and still name it ("batch norm").
+SHORT_FORM = 4
+
+
+def _says_form(window: Sequence[str], form: tuple[str, ...]) -> bool:
+    """Whether words say a name: as written, or with the last of two or more words cut short
+    ("batch norm" for "Batch Normalization", "gradient boost" for "Gradient Boosting")."""
+    if tuple(window) == form:
+        return True
+    last = window[-1] if window else ""
+    return (
+        len(form) >= 2
+        and tuple(window[:-1]) == form[:-1]
+        and len(last) >= SHORT_FORM
+        and form[-1].startswith(last)
+    )
+
+
 def _occurrences(tokens: Sequence[str], forms: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
     return [
         (i, i + len(form))
         for form in forms
         for i in range(len(tokens) - len(form) + 1)
-        if tuple(tokens[i : i + len(form)]) == form
+        if _says_form(tokens[i : i + len(form)], form)
     ]
 
 
@@ -168,6 +186,16 @@ def _said(ws: Sequence[str], things: Sequence[_Thing]) -> set[str]:
     return {stem(w) for i, w in enumerate(ws) if i not in skip and is_content_word(w)}
 
 
+def _kind_of(kind: _Thing, thing: _Thing) -> bool:
+    """Whether one thing's name ends with the other's whole name: "post pruning" is a kind of
+    "pruning", "gradient boosting" of "boosting"."""
+    return any(
+        len(short) < len(long) and long[-len(short) :] == short
+        for long in kind.forms
+        for short in thing.forms
+    )
+
+
 def _things_of(
     points: tuple[str, ...], question: str
 ) -> tuple[list[_Thing], dict[int, int], set[int]]:
@@ -231,6 +259,7 @@ def role_bindings(question: str, points: tuple[str, ...]) -> RoleBindings:
                 bound[k] |= said
                 points_of[k][i] |= said
     head_words = [{w for f in t.forms for w in f if is_content_word(w)} for t in things]
+    headings = set(heading_of.values())
     pairs = frozenset(
         (a, b)
         for a in range(len(things))
@@ -241,6 +270,13 @@ def role_bindings(question: str, points: tuple[str, ...]) -> RoleBindings:
             # Sibling sub-headings: "Forget Gate", "Input Gate"; "Pooling Layers",
             # "Convolutional Layers".
             or bool(head_words[a] & head_words[b])
+        )
+        # A sub-heading for a kind of another's thing is no rival of it: "Post-Pruning" and
+        # "Pruning". (A name the question uses may stand for one side: "full fine-tuning and
+        # parameter-efficient fine-tuning".)
+        and not (
+            {a, b} <= headings
+            and (_kind_of(things[a], things[b]) or _kind_of(things[b], things[a]))
         )
     )
     return RoleBindings(
@@ -258,16 +294,25 @@ def role_bindings(question: str, points: tuple[str, ...]) -> RoleBindings:
     )
 
 
-def speaks_of_another(question: str, points: tuple[str, ...], index: int, text: str) -> bool:
+def speaks_of_another(
+    question: str, points: tuple[str, ...], index: int, text: str, lead_in: str = ""
+) -> bool:
     """Whether a text is about another thing than the point's sub-heading names: it names
     things of the question's points, and not the point's own ("layer norm ... is batch-
     independent" against the Batch Normalization point; "a Type I error is a false positive"
-    against the Type II Error point). Such a text neither states nor denies the point."""
+    against the Type II Error point). Such a text neither states nor denies the point.
+
+    A text that names no thing is about the subject of its sentence (`lead_in`, the words
+    before it), a thing named within its first words: "you reject the null when it is true"
+    after "A Type I error is a false positive:"."""
     rb = role_bindings(question, tuple(points))
     own = rb.own_thing[index] if index < len(rb.own_thing) else None
     if own is None:
         return False
     named = _things_named(words(normalise(text)), rb.things)
+    if not named and lead_in:
+        before = _named(words(normalise(lead_in)), rb.things)
+        named = {before[0][2]} if before and before[0][0] <= SUBJECT_WITHIN else set()
     return bool(named) and own not in named
 
 
