@@ -64,13 +64,13 @@ DAY3_MOST_FALSE_VERDICTS = 9
 
 
 # Days 4 to 7, held out when first measured, have been read since (day 6 to write
-# embedding-1.9; days 4, 5 and 7 to write 1.11): development sets, whose figures at 1.11 only
-# keep the grader from getting worse. Spearman, pairwise, most false verdicts, most strong
-# answers called wrong (day 4: the DPO aside read as the reward model's role swapped).
+# embedding-1.9; days 4, 5 and 7 to write 1.11 and 1.12): development sets, whose figures at
+# 1.12 only keep the grader from getting worse. Spearman, pairwise, most false verdicts, most
+# strong answers called wrong (day 4: the DPO aside read as the reward model's role swapped).
 DEVELOPMENT_FLOORS = {
     "day4": (0.76, 0.86, 9, 1),
-    "day5": (0.70, 0.82, 8, 0),
-    "day6": (0.75, 0.83, 6, 0),
+    "day5": (0.72, 0.83, 6, 0),
+    "day6": (0.76, 0.84, 6, 0),
     "day7": (0.71, 0.82, 9, 0),
 }
 
@@ -234,3 +234,27 @@ def test_default_grader_on_the_read_sets_keeps_their_figures(day: str) -> None:
     # post-pruning's words said of pruning.
     assert report["by_kind"]["strong"]["incorrect"] <= most_strong_wrong, report["by_kind"]
     _assert_above_floors(report, spearman, pairwise, most_false)
+
+
+@pytest.mark.model
+def test_a_terse_answer_to_a_three_part_question_is_no_restatement() -> None:
+    # Day 5's short right answers read closer to their long, three-part questions than to the
+    # references, and cover the references little better than the questions do: 1.11 capped
+    # both at 20 as restatements. Each says 14-15 content words of its own (70 % of its own),
+    # which a restatement does not (1.12); the parroting answers of the same questions still are.
+    questions = notes_questions(DAY5)
+    asked = {
+        a.question
+        for a in load_set(DAY5_SET_PATH)
+        if a.question.startswith(("How does a decision tree", "What is special about time-series"))
+    }
+    answers = [a for a in load_set(DAY5_SET_PATH) if a.question in asked]
+    settings = pinned_settings(embedding_warmup=False)
+    grader = create_grader(settings.grader, settings)
+    grades = grader.grade_batch([(questions[question_key(a.question)], a.text) for a in answers])
+    by_kind = {(a.question, a.kind): g for a, g in zip(answers, grades, strict=True)}
+    for question in asked:
+        terse = by_kind[(question, "short_right")]
+        assert "restates_question" not in terse.details["flags"], terse.details
+        assert terse.verdict != "incorrect", terse.score
+        assert "restates_question" in by_kind[(question, "parroting")].details["flags"]

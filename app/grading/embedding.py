@@ -52,7 +52,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.11"
+GRADER_VERSION = "embedding-1.12"
 # Memory for cached reference sides (least recently used go first): about 300 questions with
 # references as long as day 1's, far more of SemEval's one-sentence ones.
 CACHE_BYTES = 384 * 2**20
@@ -84,6 +84,10 @@ RIVAL_MARGIN = 0.1
 # Guards: thresholds on similarities and on the 0-1 raw score.
 RESTATED_SIM = 0.5
 RESTATED_MARGIN = 0.1
+# An answer that says this many content words beyond the question's, and mostly words of its
+# own, says something: however close it reads to the question, it restates nothing.
+OWN_WORDS = 12
+OWN_SHARE = 2 / 3
 OFF_TOPIC_SIM = 0.15
 
 # Caps applied by the guards, on the 0-100 scale.
@@ -157,6 +161,14 @@ def _about_the_other(point: str, span: str) -> bool:
     ("supervised ... labelled" against "unsupervised ... unlabeled"); one that does is evidence
     of a swap."""
     return speaks_of_the_opposite(point, span) and contradiction(point, span) is None
+
+
+def _says_its_own(
+    novel: set[str] | frozenset[str], answer_stems: set[str] | frozenset[str]
+) -> bool:
+    """Whether an answer says enough of its own beyond the question's words (`novel`) to be
+    no restatement, however close it reads to the question."""
+    return len(novel) >= OWN_WORDS and len(novel) >= OWN_SHARE * len(answer_stems)
 
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
@@ -473,6 +485,7 @@ class EmbeddingGrader:
             a.question_sim >= RESTATED_SIM
             and a.question_sim > a.sentence_sim + 0.05
             and a.raw < ref.question_raw + RESTATED_MARGIN
+            and not _says_its_own(novel, answer_stems)
         ):
             flags.append("restates_question")
             score = min(score, CAP_RESTATED)
