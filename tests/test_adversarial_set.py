@@ -64,14 +64,14 @@ DAY3_MOST_FALSE_VERDICTS = 9
 
 
 # Days 4 to 7, held out when first measured, have been read since (day 6 to write
-# embedding-1.9; days 4, 5 and 7 to write 1.11 and 1.12): development sets, whose figures at
-# 1.12 only keep the grader from getting worse. Spearman, pairwise, most false verdicts, most
+# embedding-1.9; days 4, 5 and 7 to write 1.11 to 1.13): development sets, whose figures at
+# 1.13 only keep the grader from getting worse. Spearman, pairwise, most false verdicts, most
 # strong answers called wrong (day 4: the DPO aside read as the reward model's role swapped).
 DEVELOPMENT_FLOORS = {
     "day4": (0.76, 0.86, 9, 1),
     "day5": (0.72, 0.83, 6, 0),
     "day6": (0.76, 0.84, 6, 0),
-    "day7": (0.71, 0.82, 9, 0),
+    "day7": (0.74, 0.83, 8, 0),
 }
 
 

@@ -210,6 +210,20 @@ def test_things_that_share_no_name_or_question_are_not_compared() -> None:
     assert swapped_roles("How do you prevent overfitting?", points, answer) == {}
 
 
+def test_a_number_the_points_bind_to_the_other_thing_swaps_their_roles() -> None:
+    # "bf16 has five exponent bits and ten mantissa bits" (fp16's): numbers are claims, in
+    # digits or in words.
+    question = "How does a string quartet differ from a piano trio?"
+    points = (
+        "String Quartet: a group of four string players, two violins, a viola and a cello.",
+        "Piano Trio: a group of three players, a piano, a violin and a cello.",
+    )
+    swapped = "A string quartet is a group of 3 players."
+    assert swapped_roles(question, points, swapped) == {0: swapped.rstrip(".")}
+    assert swapped_roles(question, points, "A string quartet has 4 string players.") == {}
+    assert swapped_roles(question, points, "The piano trio has 3 players with a piano.") == {}
+
+
 def test_a_sentence_about_a_sibling_sub_heading_speaks_of_another_thing() -> None:
     question = "What is the difference between bagging and boosting?"
     points = (

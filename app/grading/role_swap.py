@@ -179,11 +179,32 @@ def _opens_clause(text: str, things: Sequence[_Thing]) -> bool:
     return bool(hits) and hits[0][0] <= 2 and len(_said(ws, things)) >= 2
 
 
+# Numbers said in words, read as their digits: "five exponent bits" says what "5 exponent
+# bits" does.
+_NUMBER_WORDS = {
+    w: str(n)
+    for n, w in enumerate(
+        """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+        fifteen sixteen seventeen eighteen nineteen twenty""".split()  # noqa: SIM905
+    )
+}
+
+
+def _claim_word(word: str) -> str | None:
+    """The stem a word binds to a thing, or None: a number, in digits or words, counts."""
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    if word.isdigit():
+        return word
+    return stem(word) if is_content_word(word) else None
+
+
 def _said(ws: Sequence[str], things: Sequence[_Thing]) -> set[str]:
     """Content stems a piece says of its subject: not the names, nor the word before a name
-    ("full" of "full fine-tuning", "the input gate")."""
+    ("full" of "full fine-tuning", "the input gate"); numbers as digits."""
     skip = {i for start, end, _ in _named(ws, things) for i in range(max(start - 1, 0), end)}
-    return {stem(w) for i, w in enumerate(ws) if i not in skip and is_content_word(w)}
+    said = (_claim_word(w) for i, w in enumerate(ws) if i not in skip)
+    return {w for w in said if w is not None}
 
 
 def _kind_of(kind: _Thing, thing: _Thing) -> bool:
