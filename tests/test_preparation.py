@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 
 import pytest
@@ -45,8 +45,13 @@ class PreparingGrader(OverlapGrader):
         return super().grade_batch(items)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[str, str]]:
+        return self.wait_until(lambda log: len(log) >= count, timeout)
+
+    def wait_until(
+        self, done: Callable[[list[tuple[str, str]]], bool], timeout: float = 30.0
+    ) -> list[tuple[str, str]]:
         with self.changed:
-            self.changed.wait_for(lambda: len(self.log) >= count, timeout)
+            self.changed.wait_for(lambda: done(self.log), timeout)
             return list(self.log)
 
 
@@ -95,13 +100,22 @@ def test_an_answer_is_graded_before_the_rest_of_its_interview_is_prepared(
             f"/api/v1/sessions/{started['id']}/answers", json={"answer": "attention", "wait": True}
         )
         assert answered.status_code == 201 and answered.json()["grade"] is not None
-        log = slow.wait_for(8 + 1)
+        # Only unanswered questions are prepared: on a busy machine the answer may be stored
+        # before a worker first looks, and then its question is graded cold, not prepared.
+        rest = set(prompts[1:])
+        log = slow.wait_until(
+            lambda log: (
+                ("grade", prompts[0]) in log and rest <= {q for kind, q in log if kind == "prepare"}
+            )
+        )
 
     graded = log.index(("grade", prompts[0]))
     # Each worker finishes the question it was preparing, then takes the answer: the
     # candidate does not wait for the other questions of the interview to be prepared.
     assert len([entry for entry in log[graded:] if entry[0] == "prepare"]) >= 3
-    assert sorted(q for kind, q in log if kind == "prepare") == sorted(prompts)
+    prepared = [q for kind, q in log if kind == "prepare"]
+    assert rest <= set(prepared) <= set(prompts)
+    assert len(prepared) == len(set(prepared))
 
 
 def _start(database: Database, count: int) -> int:
