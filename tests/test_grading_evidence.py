@@ -224,6 +224,28 @@ def test_a_number_the_points_bind_to_the_other_thing_swaps_their_roles() -> None
     assert swapped_roles(question, points, "The piano trio has 3 players with a piano.") == {}
 
 
+def test_a_kind_of_a_thing_is_no_rival_of_it() -> None:
+    # "Pruning" and "Post-Pruning" are not compared: saying post-pruning's words of pruning
+    # is no swap. The two kinds of pruning are still compared.
+    question = "Why and how do we prune decision trees?"
+    points = (
+        "Pruning: a fully grown tree memorizes noise in the training data, so pruning trades a "
+        "little bias for much less variance.",
+        "Pre-Pruning: stops the growth early, with a maximum depth or a minimum number of "
+        "samples per leaf.",
+        "Post-Pruning: grows the full tree first and then cuts back branches that do not "
+        "improve validation performance, for example cost-complexity pruning with its penalty "
+        "alpha chosen by cross-validation.",
+    )
+    general = (
+        "You grow it out and cut it back, like cost-complexity pruning with the alpha chosen by "
+        "cross-validation."
+    )
+    assert swapped_roles(question, points, general) == {}
+    swapped = "Pre-pruning grows the full tree first and then cuts back the weak branches."
+    assert swapped_roles(question, points, swapped) == {1: swapped.rstrip(".")}
+
+
 def test_a_sentence_about_a_sibling_sub_heading_speaks_of_another_thing() -> None:
     question = "What is the difference between bagging and boosting?"
     points = (
