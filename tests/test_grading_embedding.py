@@ -1114,3 +1114,44 @@ def test_a_not_on_what_the_point_puts_aside_with_instead_of_agrees_with_it() -> 
     assert (
         contradiction(weights, "Class weights don't change the loss of the rare class.") is not None
     )
+
+
+def test_what_instead_of_only_puts_aside_reaches_to_the_end_of_its_clause() -> None:
+    # "instead of only a long chain ... that can forget distant tokens" puts aside forgetting
+    # too: an answer that says distant tokens are not forgotten that way agrees with it.
+    point = (
+        "Attention: every output reaches each input position in one step, instead of only "
+        "through a long chain of recurrent steps that can forget distant tokens."
+    )
+    agreeing = (
+        "With attention every output reaches each input position in one step, and it doesn't "
+        "forget distant tokens through a long chain of recurrent steps."
+    )
+    assert contradiction(point, agreeing) is None
+    # "Instead of only one step at a time": "not one step at a time" agrees; a "not" on what
+    # the point says outside the phrase is still a contradiction.
+    parallel = (
+        "Attention: every position is processed in parallel, instead of only one step at a time."
+    )
+    assert (
+        contradiction(
+            parallel,
+            "With attention positions are processed in parallel and not one step at a time.",
+        )
+        is None
+    )
+    denied = "With attention the positions are not processed in parallel."
+    assert contradiction(parallel, denied) == "says a 'not' the reference does not have"
+
+
+def test_a_verb_of_the_same_stem_is_no_concept_word() -> None:
+    # "corrected" is a verb, not the "correct" that opposes "wrong": the answer agrees.
+    point = "Cross-Entropy: a confidently wrong prediction gets a large loss and a large gradient."
+    agreeing = (
+        "With cross-entropy a confident mistake gets a large loss and a large gradient, so it is "
+        "corrected quickly."
+    )
+    assert contradiction(point, agreeing) is None
+    # The adjective still opposes it.
+    flipped = "With cross-entropy a confidently correct prediction gets a large loss and gradient."
+    assert contradiction(point, flipped) == "says 'correct' for 'wrong'"

@@ -246,6 +246,29 @@ def test_a_kind_of_a_thing_is_no_rival_of_it() -> None:
     assert swapped_roles(question, points, swapped) == {1: swapped.rstrip(".")}
 
 
+def test_an_aspect_of_a_thing_is_no_rival_of_it() -> None:
+    # "Why Dropout Regularizes" is about dropout: saying its words of dropout is no swap, while
+    # weight decay's words said of dropout still are.
+    question = "How do dropout and weight decay differ as regularizers?"
+    points = (
+        "Dropout: randomly zeroes a share of the activations at each training step, and does "
+        "nothing at inference.",
+        "Why Dropout Regularizes: units cannot co-adapt, so training is like averaging an "
+        "ensemble of thinned networks.",
+        "Weight Decay: adds a penalty on the squared weights to the loss, pulling every weight "
+        "towards zero.",
+    )
+    why = (
+        "Dropout works because it keeps units from co-adapting, so training is like averaging "
+        "an ensemble of thinned networks."
+    )
+    assert swapped_roles(question, points, why) == {}
+    swapped = "Dropout adds a penalty on the squared weights to the loss, pulling them to zero."
+    assert swapped_roles(question, points, swapped) == {
+        0: "Dropout adds a penalty on the squared weights to the loss"
+    }
+
+
 def test_a_sentence_about_a_sibling_sub_heading_speaks_of_another_thing() -> None:
     question = "What is the difference between bagging and boosting?"
     points = (

@@ -13,7 +13,7 @@ NEGATION_SCOPE = 2
 NEGATIONS = frozenset(
     """not no never none nothing neither nor cannot cant can't don't doesn't didn't isn't aren't
     wasn't weren't won't wouldn't shouldn't couldn't hasn't haven't hadn't without lacks lack
-    fails""".replace("'", "").split()
+    nobody nowhere""".replace("'", "").split()
 )
 
 # Words right after a negation that are part of it, not what it denies: "no longer", "not
@@ -79,6 +79,17 @@ CONCEPT_OPPOSITES = _groups(_CONCEPT_OPPOSITES)
 SCALAR_OPPOSITES = _groups(_SCALAR_OPPOSITES)
 VERB_OPPOSITES = _groups(_VERB_OPPOSITES)
 _VERB_STEMS = frozenset().union(*(a | b for a, b in VERB_OPPOSITES))
+
+# The concept words as listed: an "-ed" or "-ing" form not among them is a verb of the same
+# stem ("mistakes get corrected" says nothing of "correct" against "wrong").
+_CONCEPT_FORMS = frozenset(w for pair in _CONCEPT_OPPOSITES for side in pair for w in side.split())
+
+
+def _concept_stems(ws: list[str]) -> frozenset[str]:
+    """Stems of a clause's words that may be concept words: listed, or not a verb form."""
+    return frozenset(stem(w) for w in ws if w in _CONCEPT_FORMS or not w.endswith(("ed", "ing")))
+
+
 # "unscaled", "nonzero", "unregularized": a word that denies its own stem. Not "under", "unit",
 # "unique", "until", "unless"; not a word of an opposite pair ("unsupervised", "nonlinear").
 _PRIVATIVE = re.compile(r"(?:un(?!der|i|til|less)|non-?)[a-z]{4,}")
@@ -107,6 +118,44 @@ _OBJECT_NEGATIONS_OR_NO = OBJECT_NEGATIONS | {"no"}
 def is_negation(word: str) -> bool:
     """Whether a word denies what follows it: "not", "never", "without", "doesn't"."""
     return word.replace("'", "") in NEGATIONS or word.endswith("n't")
+
+
+# Words that open a clause of their own: a "not" before them denies nothing after them ("can't
+# be compared unless you normalise" denies comparing, not normalising).
+_SCOPE_ENDS = frozenset(
+    "unless if because although though since whereas while when until so".split()  # noqa: SIM905
+)
+# A "not" before them denies no claim: "isn't the same thing as the padding mask" says two
+# things differ.
+_SAMENESS = frozenset({"same", "identical"})
+# "Fails to" denies what follows as "not" does; "fails" alone is a verb ("if a node fails").
+_FAILS_TO = re.compile(r"\bfail(?:s|ed|ing)?\s+to\b", re.I)
+
+
+# Idioms that deny what follows them as a "not" does: "is unrelated to availability", "has
+# nothing to do with the slowest shard", "does nothing for read throughput".
+_DENYING_IDIOM = re.compile(
+    r"\b(?:(?:is|are|was|were)\s+)?unrelated\s+to\b"
+    r"|\b(?:has|have|had)\s+(?:nothing|little)\s+to\s+do\s+with\b"
+    r"|\b(?:does|do|did)\s+nothing\s+(?:for|to)\b",
+    re.I,
+)
+
+
+def negation_words(text: str) -> list[str]:
+    """A text's words as negations are read: "fails to converge" is "not converge", "is
+    unrelated to availability" is "not availability", and a node that "fails" is no
+    negation."""
+    return words(_DENYING_IDIOM.sub("not", _FAILS_TO.sub("not", text)))
+
+
+def _scope_after(piece_words: list[str], i: int) -> int:
+    """How many content words the negation at `i` denies: none before a degree word ("not
+    only") or a sameness ("not the same thing as"), else `NEGATION_SCOPE`."""
+    following = [w for w in piece_words[i + 1 : i + 4] if w not in {"the", "a", "an", "quite"}]
+    if following[:1] and (following[0] in DEGREE_WORDS or following[0] in _SAMENESS):
+        return 0
+    return NEGATION_SCOPE
 
 
 # A word that stands for what a "not" denies the verb of: "does not add anything to the
@@ -145,12 +194,39 @@ _DENYING_PHRASE = re.compile(
 )
 
 
+# How many words an item of a list may have: "instead of the LSTM's forget, input and output
+# gates" sets aside all three.
+LIST_ITEM_WORDS = 4
+
+
+def _listed(rest: str) -> str:
+    """The phrase that opens a text, to the end of its clause, a list's items included."""
+    pieces = re.split(r"(?:[;:()]|[.!?](?:\s|$))", rest, maxsplit=1)[0].split(",")
+    phrase = pieces[0]
+    for item in pieces[1:]:
+        item_words = words(item)
+        if not item_words or len(item_words) > LIST_ITEM_WORDS or item_words[0] in _SCOPE_ENDS:
+            break
+        if item_words[0] in {"which", "that", "but", "who", "where"}:
+            break
+        phrase = f"{phrase},{item}"
+    return phrase
+
+
 @functools.lru_cache(maxsize=8_192)
 def _phrases_denied(text: str) -> tuple[frozenset[str], ...]:
-    """What "instead of", "independently of" and the like deny in a text, phrase by phrase."""
-    if not _DENYING_PHRASE.search(text):
-        return ()
-    return tuple(frozenset(p) for p in _negated_phrases(_DENYING_PHRASE.sub("without", text)))
+    """What "instead of", "independently of" and the like set aside in a text, phrase by
+    phrase: the content stems from the phrase to the end of its clause ("instead of only a
+    long product of Jacobians that can shrink" sets aside the shrinking product too)."""
+    phrases: list[frozenset[str]] = []
+    for found in _DENYING_PHRASE.finditer(text):
+        rest = _listed(text[found.end() :])
+        stems = frozenset(
+            stem(w) for w in words(rest) if is_content_word(w) and w not in DEGREE_WORDS
+        )
+        if stems:
+            phrases.append(stems)
+    return tuple(phrases)
 
 
 def _excused(denied: frozenset[str], point: str) -> frozenset[str]:
@@ -162,9 +238,30 @@ def _excused(denied: frozenset[str], point: str) -> frozenset[str]:
     "independent of any one threshold"."""
     found: set[str] = set()
     for phrase in _phrases_denied(point):
-        if len(phrase & denied) >= min(2, len(phrase)):
+        if len(phrase & denied) >= min(2, len(phrase)) or (denied and denied <= phrase):
             found |= phrase
     return frozenset(found)
+
+
+def _set_aside(text: str) -> frozenset[str]:
+    """Every stem a text sets aside with "instead of", "rather than" and the like."""
+    return frozenset().union(*_phrases_denied(text))
+
+
+# Verbs that say their object is kept away: "avoids checkerboard artifacts" says there are
+# none, as "no checkerboard" does.
+_AVOIDING = re.compile(r"\b(?:avoid|prevent|eliminat)(?:s|es|e|ed|ing)?\b", re.I)
+
+
+@functools.lru_cache(maxsize=8_192)
+def _point_denies(point: str) -> frozenset[str]:
+    """Words a point denies anywhere: under a "not", or kept away by "avoids", "prevents"."""
+    denied = _negation_scope(point)[0]
+    if _AVOIDING.search(point):
+        denied |= frozenset().union(
+            *map(frozenset, _negated_phrases(_AVOIDING.sub("without", point)))
+        )
+    return denied
 
 
 @functools.lru_cache(maxsize=8_192)
@@ -175,7 +272,7 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     # A "not" reaches no further than its phrase: "(spam/not spam) and Regression".
     for piece in re.split(r"[,;:()]", text):
         scope = 0
-        piece_words = words(piece)
+        piece_words = negation_words(piece)
         for i, w in enumerate(piece_words):
             if _denies_verb(piece_words, i, OBJECT_NEGATIONS):
                 before = stem(piece_words[i - 1])
@@ -184,9 +281,11 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
             if is_negation(w):
                 # "not only X but also Y", "not so complex that…" limit a degree, they do
                 # not deny the claim.
-                following = piece_words[i + 1] if i + 1 < len(piece_words) else ""
-                scope = 0 if following in DEGREE_WORDS else NEGATION_SCOPE
+                scope = _scope_after(piece_words, i)
                 continue
+            if w in _SCOPE_ENDS or w == "too":
+                # "not ... too many tools" warns of an excess: it denies no claim after it.
+                scope = 0
             if scope and w in _INDEFINITES:
                 # "does not add anything to the latency" denies adding to the latency, as
                 # "adds nothing to the latency" does: the indefinite stands for the object.
@@ -211,7 +310,7 @@ def _negated_phrases(text: str, *, bounded: bool = False) -> tuple[tuple[str, ..
     preposition or a word that opens a clause: "not fixed in CLIP" denies ("fix",)."""
     phrases: list[tuple[str, ...]] = []
     for piece in re.split(r"[,;:()]", text):
-        piece_words = words(piece)
+        piece_words = negation_words(piece)
         phrase: list[str] = []
         scope = 0
         for i, w in enumerate(piece_words):
@@ -220,11 +319,16 @@ def _negated_phrases(text: str, *, bounded: bool = False) -> tuple[tuple[str, ..
             if is_negation(w):
                 if phrase:
                     phrases.append(tuple(phrase))
-                following = piece_words[i + 1] if i + 1 < len(piece_words) else ""
-                scope = 0 if following in DEGREE_WORDS else NEGATION_SCOPE
+                scope = _scope_after(piece_words, i)
                 phrase = []
                 continue
-            if phrase and (w in _INDEFINITES or (bounded and w in _PHRASE_ENDS)):
+            if scope and w == "too":
+                # "not offer too many tools": advice against an excess denies no claim.
+                scope, phrase = 0, []
+                continue
+            if w in _SCOPE_ENDS or (
+                phrase and (w in _INDEFINITES or (bounded and w in _PHRASE_ENDS))
+            ):
                 scope = 0
             if scope and is_content_word(w) and not (not phrase and w in NEGATION_TAILS):
                 phrase.append(stem(w))
@@ -250,6 +354,7 @@ def _denies_plainly(
     other_plain: frozenset[str],
     *,
     whole: bool,
+    agreed: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether one side denies a word the other says plainly (with `whole`, every word one
     negation denies, said together). The reference's own "not" is read whole: "is not the
@@ -260,8 +365,10 @@ def _denies_plainly(
     in CLIP" denies nothing of "CLIP learns it", "don't need any labels" nothing of "it needs
     large batches"."""
     if not whole:
+        # A denial of what the other side denies too agrees with it, whatever its object:
+        # "fail to reject a false null" against "failing to reject the null when it is false".
         return any(
-            phrase[-1] in only_neg & other_plain
+            phrase[-1] in only_neg & other_plain and phrase[0] not in agreed
             for phrase in _negated_phrases(negating, bounded=True)
         )
     return any(
@@ -333,15 +440,21 @@ def _flips(
     # make convergence slow" is "scaling makes it faster", so a degree flips with it.
     one_side_privative = _privative(p_words) != _privative(s_words)
     found: list[str] = []
+    concept_words = _concept_stems(p_words), _concept_stems(s_words)
     for groups, scalar in (
-        (CONCEPT_OPPOSITES + prefixed, False),
+        (CONCEPT_OPPOSITES, False),
+        (prefixed, False),
         (SCALAR_OPPOSITES, True),
     ):
         if scalar and one_side_privative:
             continue
+        # Concept words count in their listed forms: "corrected" is no "correct".
+        p_says, s_says = concept_words if groups is CONCEPT_OPPOSITES else (p_set, s_set)
         for a, b in groups:
             for mine, theirs in ((a, b), (b, a)):
-                if not (p_set & mine) or p_set & theirs or not (s_set & theirs) or s_set & mine:
+                if not (p_set & p_says & mine) or p_set & theirs:
+                    continue
+                if not (s_set & s_says & theirs) or s_set & mine:
                     continue
                 if s_set & theirs <= point_says:
                     continue
@@ -350,7 +463,8 @@ def _flips(
                         continue
                 elif scalar and not _neighbours(p_stems, mine) & _neighbours(s_stems, theirs):
                     continue
-                found.append(f"{sorted(s_set & theirs)[0]!r} for {sorted(p_set & mine)[0]!r}")
+                said, stated = s_set & s_says & theirs, p_set & p_says & mine
+                found.append(f"{sorted(said)[0]!r} for {sorted(stated)[0]!r}")
     return found
 
 
@@ -360,6 +474,24 @@ def _negated_opposite(negated: frozenset[str], plain: frozenset[str]) -> bool:
         (negated & a and plain & b) or (negated & b and plain & a)
         for groups in (CONCEPT_OPPOSITES, SCALAR_OPPOSITES)
         for a, b in groups
+    )
+
+
+def _set_against(p_words: list[str], s_words: list[str]) -> bool:
+    """Whether a clause's "not" is said of another thing than the point's subject, which it
+    sets against it first: "unlike k-means a GMM isn't limited to spherical clusters",
+    "compared with step decay there are no abrupt drops"."""
+    subject = _first_content_stem(p_words)
+    negation = next((i for i, w in enumerate(s_words) if is_negation(w)), None)
+    if subject is None or negation is None:
+        return False
+    return any(
+        (
+            w == "unlike"
+            or (w in {"compared", "relative"} and s_words[i + 1 : i + 2] in (["with"], ["to"]))
+        )
+        and subject in {stem(v) for v in s_words[i + 1 : min(i + 5, negation)]}
+        for i, w in enumerate(s_words[:negation])
     )
 
 
@@ -392,7 +524,7 @@ def _analysed_clauses(text: str) -> tuple[tuple[str, list[str], list[str]], ...]
     """Each clause with its words and content stems; cached, as key points recur across answers."""
     analysed = []
     for clause in _clauses(text):
-        clause_words = words(clause)
+        clause_words = negation_words(clause)
         content = [stem(w) for w in clause_words if is_content_word(w)]
         analysed.append((clause, clause_words, content))
     return tuple(analysed)
@@ -400,7 +532,7 @@ def _analysed_clauses(text: str) -> tuple[tuple[str, list[str], list[str]], ...]
 
 # Words that say a clause is drawn as a contrast ("unlike RNNs, which process words one at a
 # time"): a "not" next to them may be the reference's own claim, said the other way round.
-_CONTRAST_WORDS = frozenset("unlike instead rather whereas while than despite".split())  # noqa: SIM905
+_CONTRAST_WORDS = frozenset("unlike instead rather whereas while than despite compared".split())  # noqa: SIM905
 # A denial must share this many content words with the point's clause, and this share of its own.
 DENIAL_SHARED = 3
 DENIAL_SHARE = 0.6
@@ -411,14 +543,15 @@ _JOINING_WORDS = frozenset("and or so but yet then also plus".split())  # noqa: 
 def _denied(clause: str) -> frozenset[str]:
     """Content stems after the first negation of a clause's phrase: what it denies."""
     for piece in re.split(r"[,;:()]", clause):
-        piece_words = words(piece)
+        piece_words = negation_words(piece)
         at = next((i for i, w in enumerate(piece_words) if is_negation(w)), None)
         if at is None:
             continue
-        following = piece_words[at + 1] if at + 1 < len(piece_words) else ""
-        if following in DEGREE_WORDS:
+        if not _scope_after(piece_words, at) or "too" in piece_words[at + 1 :]:
             return frozenset()
-        return frozenset(stem(w) for w in piece_words[at + 1 :] if is_content_word(w))
+        after = piece_words[at + 1 :]
+        end = next((k for k, w in enumerate(after) if w in _SCOPE_ENDS), len(after))
+        return frozenset(stem(w) for w in after[:end] if is_content_word(w))
     return frozenset()
 
 
@@ -491,7 +624,7 @@ def contradiction(point: str, span: str) -> str | None:
     names = set(_stems(point.split(":", 1)[0])) if heading else set()
     # Words the point itself denies anywhere: an answer that denies one of them may be
     # saying what the point says ("dropout is not used at inference time").
-    point_denies = _negation_scope(point)[0]
+    point_denies = _point_denies(point)
     # Clauses that may deny the point's subject: not "..., but it doesn't..." said of another.
     span_clauses = _analysed_clauses(span)
     opens_joined = next(iter(words(span)), "") in _JOINING_WORDS
@@ -528,7 +661,8 @@ def _flipped(point: str, span: str) -> str | None:
     span_clauses = _analysed_clauses(span)
     # Words the point denies somewhere: the answer denying one agrees with it ("it doesn't
     # see the real data" against "It never sees the real data ... classifies them as real").
-    point_denies, point_plain = _negation_scope(point)
+    point_plain = _negation_scope(point)[1]
+    point_denies = _point_denies(point)
     # What the point says plainly anywhere: read against a clause that says part of it.
     point_says = point_plain - point_denies
     for point_clause, p_words, p_content in _point_clauses(point):
@@ -554,16 +688,17 @@ def _flipped(point: str, span: str) -> str | None:
             # A word a clause says both under a "not" and without one is neither.
             p_only_neg, p_only_plain = p_neg - p_plain, p_plain - p_neg
             s_only_neg, s_only_plain = s_neg - s_plain, s_plain - s_neg
-            # A part of the claim is read against this clause alone: what another clause of
-            # the point says plainly is no flip of it.
+            # What another clause of the point says plainly is no flip of it ("positive semi-
+            # definite" against a point that speaks of negative eigenvalues too), nor what this
+            # clause sets aside ("local" against "rather than global variance").
             reasons = _flips(
                 p_content,
                 s_content,
-                p_only_neg,
+                p_only_neg | _set_aside(point_clause),
                 s_only_neg,
                 p_words,
                 s_words,
-                frozenset() if same_claim else point_says,
+                point_says,
             )
             # A "not" with an opposite says the same as the other opposite without one: "not
             # connected to the negative terminal" is "connected to the positive terminal".
@@ -571,19 +706,20 @@ def _flipped(point: str, span: str) -> str | None:
                 s_only_neg, p_only_plain
             )
             if same_claim and not reworded and _same_subject(p_words, s_words):
-                if _denies_plainly(
+                if not _set_against(p_words, s_words) and _denies_plainly(
                     span_clause,
                     s_only_neg - point_denies - _excused(s_only_neg, point),
                     p_content,
                     p_only_plain,
                     whole=False,
+                    agreed=point_denies,
                 ):
                     reasons.append("a 'not' the reference does not have")
                 elif _denies_plainly(
                     point_clause,
                     p_only_neg,
                     s_content,
-                    s_only_plain - _denied_by_its_object(span_clause),
+                    s_only_plain - _denied_by_its_object(span_clause) - _set_aside(span_clause),
                     whole=True,
                 ):
                     reasons.append("no 'not' where the reference has one")

@@ -11,6 +11,7 @@ sub-headings and the names the question uses, and their words are whatever the p
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -76,6 +77,9 @@ def _name_form(text: str) -> tuple[str, ...]:
     return tuple(_as_name(w) for w in words(text) if w)
 
 
+_ARTICLES = frozenset({"the", "a", "an"})
+
+
 def _heading_forms(point: str) -> list[tuple[str, ...]]:
     """The sub-heading of a point and the names in its brackets ("L1 Regularization (Lasso)"
     gives "L1 Regularization" and "Lasso"; "(e.g., Word2Vec, GloVe)" gives both models)."""
@@ -89,6 +93,8 @@ def _heading_forms(point: str) -> list[tuple[str, ...]]:
             item = re.sub(r"^\s*(?:e\.g\.|i\.e\.)\s*", "", item).strip()
             if item[:1].isupper() and len(item.split()) <= 3:
                 forms.append(_name_form(item))
+    # "The GRU" names the GRU.
+    forms = [f[1:] if len(f) > 1 and f[0] in _ARTICLES else f for f in forms]
     return [f for f in forms if any(is_content_word(w) for w in f)]
 
 
@@ -96,17 +102,25 @@ def _heading_forms(point: str) -> list[tuple[str, ...]]:
 SHORT_FORM = 4
 
 
+# Words that name a part of a whole, one as good as another: "the depthwise part" is "The
+# Depthwise Step".
+_PART_WORDS = frozenset("step part stage phase layer block component module half".split())  # noqa: SIM905
+
+
 def _says_form(window: Sequence[str], form: tuple[str, ...]) -> bool:
-    """Whether words say a name: as written, or with the last of two or more words cut short
-    ("batch norm" for "Batch Normalization", "gradient boost" for "Gradient Boosting")."""
+    """Whether words say a name: as written, with the last of two or more words cut short
+    ("batch norm" for "Batch Normalization", "gradient boost" for "Gradient Boosting"), or
+    with one word for a part put for another ("depthwise part" for "Depthwise Step")."""
     if tuple(window) == form:
         return True
     last = window[-1] if window else ""
     return (
         len(form) >= 2
         and tuple(window[:-1]) == form[:-1]
-        and len(last) >= SHORT_FORM
-        and form[-1].startswith(last)
+        and (
+            (len(last) >= SHORT_FORM and form[-1].startswith(last))
+            or (last in _PART_WORDS and form[-1] in _PART_WORDS)
+        )
     )
 
 
@@ -171,6 +185,29 @@ def _units(text: str, things: Sequence[_Thing]) -> list[tuple[str, list[str], se
     return units
 
 
+# Pronouns that open a piece said of the thing named just before: "it", "it's", "its".
+_CARRYING = frozenset({"it", "it's", "its", "they", "they're"})
+_SEGMENT_BREAK = re.compile(
+    r"[.;!?](?:\s+|$)|\s(?:while|whereas|but|unlike|instead of|rather than)\s", re.I
+)
+
+
+def _claims(text: str, things: Sequence[_Thing]) -> list[tuple[str, list[str], set[int]]]:
+    """`_units` of an answer, where a piece that opens with "it" or "they" (`_CARRYING`) and
+    names nothing is said of the one thing the piece before it names, up to the end of the
+    sentence or a contrast: "UCB is the Bayesian one: it keeps a posterior for each arm" says
+    the posterior of UCB."""
+    claims: list[tuple[str, list[str], set[int]]] = []
+    for segment in _SEGMENT_BREAK.split(normalise(text)):
+        carried: int | None = None
+        for clause, ws, named in _units(segment, things):
+            if not named and carried is not None and ws[:1] and ws[0] in _CARRYING:
+                named = {carried}
+            carried = next(iter(named)) if len(named) == 1 else None
+            claims.append((clause, ws, named))
+    return claims
+
+
 def _opens_clause(text: str, things: Sequence[_Thing]) -> bool:
     """Whether a piece after an "and" is a clause of its own about a thing: it names the thing
     at once and says something of it ("and L2 their absolute values", not "and recall")."""
@@ -191,27 +228,40 @@ _NUMBER_WORDS = {
 
 
 def _claim_word(word: str) -> str | None:
-    """The stem a word binds to a thing, or None: a number, in digits or words, counts."""
+    """The stem a word binds to a thing, or None: a number, in digits or words, counts; an
+    "-able" word binds its verb."""
     if word in _NUMBER_WORDS:
         return _NUMBER_WORDS[word]
     if word.isdigit():
         return word
-    return stem(word) if is_content_word(word) else None
+    if not is_content_word(word):
+        return None
+    # What a thing is able to do is what it does: "learnable" binds "learn".
+    stemmed = stem(word)
+    return stemmed[:-3] if len(stemmed) >= 7 and stemmed.endswith(("abl", "ibl")) else stemmed
 
 
 def _said(ws: Sequence[str], things: Sequence[_Thing]) -> set[str]:
     """Content stems a piece says of its subject: not the names, nor the word before a name
     ("full" of "full fine-tuning", "the input gate"); numbers as digits."""
     skip = {i for start, end, _ in _named(ws, things) for i in range(max(start - 1, 0), end)}
+    # "One" before no content word is a pronoun: "the one with the cell state".
+    skip |= {
+        i
+        for i, w in enumerate(ws)
+        if w == "one" and not (i + 1 < len(ws) and is_content_word(ws[i + 1]))
+    }
     said = (_claim_word(w) for i, w in enumerate(ws) if i not in skip)
     return {w for w in said if w is not None}
 
 
 def _kind_of(kind: _Thing, thing: _Thing) -> bool:
-    """Whether one thing's name ends with the other's whole name: "post pruning" is a kind of
-    "pruning", "gradient boosting" of "boosting"."""
+    """Whether one thing's name says the other's whole name: "post pruning" is a kind of
+    "pruning", "gradient boosting" of "boosting", and "how early stopping regularizes" an
+    aspect of "early stopping"."""
     return any(
-        len(short) < len(long) and long[-len(short) :] == short
+        len(short) < len(long)
+        and any(long[at : at + len(short)] == short for at in range(len(long) - len(short) + 1))
         for long in kind.forms
         for short in thing.forms
     )
@@ -219,11 +269,11 @@ def _kind_of(kind: _Thing, thing: _Thing) -> bool:
 
 def _things_of(
     points: tuple[str, ...], question: str
-) -> tuple[list[_Thing], dict[int, int], set[int]]:
+) -> tuple[list[_Thing], dict[int, int], set[int], set[frozenset[int]]]:
     """The things: each point's sub-heading with its bracketed names, then the names the
     question writes ("L1", "LoRA", "fine-tuning"); which point each heading is; which things
-    the question names. A question name that starts a sub-heading is that heading's thing
-    ("L1" of "L1 Regularization")."""
+    the question names, and which two it names as one ("learning-rate warmup"). A question
+    name that starts a sub-heading is that heading's thing ("L1" of "L1 Regularization")."""
     heading_of: dict[int, int] = {}
     things: list[_Thing] = []
     for i, point in enumerate(points):
@@ -242,13 +292,19 @@ def _things_of(
         if not heads and form not in [f for t in things for f in t.forms]:
             things.append(_Thing((form,)))
     in_question = _things_named(words(question), things)
-    return things, heading_of, in_question
+    compounds = {
+        frozenset((k, m))
+        for piece in re.split(r"[,;:()/]", normalise(question))
+        for (_, end, k), (start, _, m) in itertools.pairwise(_named(words(piece), things))
+        if end == start and k != m
+    }
+    return things, heading_of, in_question, compounds
 
 
 @functools.lru_cache(maxsize=1_024)
 def role_bindings(question: str, points: tuple[str, ...]) -> RoleBindings:
     """The things a question's key points compare and the words they bind to each."""
-    things, heading_of, in_question = _things_of(points, question)
+    things, heading_of, in_question, compounds = _things_of(points, question)
     bound: list[set[str]] = [set() for _ in things]
     points_of: list[dict[int, set[str]]] = [defaultdict(set) for _ in things]
     for i, point in enumerate(points):
@@ -287,14 +343,17 @@ def role_bindings(question: str, points: tuple[str, ...]) -> RoleBindings:
         for b in range(len(things))
         if a != b
         and (
-            (a in in_question and b in in_question)
+            # Two names the question compares; not two words of one name ("learning-rate
+            # warmup").
+            (a in in_question and b in in_question and frozenset((a, b)) not in compounds)
             # Sibling sub-headings: "Forget Gate", "Input Gate"; "Pooling Layers",
             # "Convolutional Layers".
             or bool(head_words[a] & head_words[b])
         )
-        # A sub-heading for a kind of another's thing is no rival of it: "Post-Pruning" and
-        # "Pruning". (A name the question uses may stand for one side: "full fine-tuning and
-        # parameter-efficient fine-tuning".)
+        # A sub-heading for a kind or an aspect of another's thing is no rival of it:
+        # "Post-Pruning" and "Pruning", "How Early Stopping Regularizes" and "Early
+        # Stopping". (A name the question uses may stand for one side: "full fine-tuning
+        # and parameter-efficient fine-tuning".)
         and not (
             {a, b} <= headings
             and (_kind_of(things[a], things[b]) or _kind_of(things[b], things[a]))
@@ -346,7 +405,7 @@ def swapped_roles(question: str, points: tuple[str, ...], answer: str) -> dict[i
         return {}
     ignore = rb.question_stems | rb.name_stems
     found: dict[int, str] = {}
-    for clause, ws, named in _units(answer, rb.things):
+    for clause, ws, named in _claims(answer, rb.things):
         # A clause naming both things, or denying something, is no swap.
         if len(named) != 1 or any(is_negation(w) for w in ws):
             continue
