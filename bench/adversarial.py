@@ -59,7 +59,9 @@ DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
 # to embedding-1.6, day 3 up to 1.7, day 4 up to 1.8 as first written, day 5 up to its last
 # rules; days 6 and 7 written at once, day 6 read to write embedding-1.9, days 4, 5 and 7
 # read to write 1.11; day 8 written for embedding-1.10, measured once for it and once for
-# 1.11, unread.
+# each version since, unread. Days 9 to 14 written at once by helper sessions that never saw
+# the grader: days 9, 11, 12 and 13 measured with embedding-1.13 and read to write 1.14; days
+# 10 and 14 held out, measured once with 1.13 and once with 1.14, unread.
 DAY2_SET_PATH, DAY2 = _day(2)
 DAY3_SET_PATH, DAY3 = _day(3)
 DAY4_SET_PATH, DAY4 = _day(4)
@@ -67,6 +69,12 @@ DAY5_SET_PATH, DAY5 = _day(5)
 DAY6_SET_PATH, DAY6 = _day(6)
 DAY7_SET_PATH, DAY7 = _day(7)
 DAY8_SET_PATH, DAY8 = _day(8)
+DAY9_SET_PATH, DAY9 = _day(9)
+DAY10_SET_PATH, DAY10 = _day(10)
+DAY11_SET_PATH, DAY11 = _day(11)
+DAY12_SET_PATH, DAY12 = _day(12)
+DAY13_SET_PATH, DAY13 = _day(13)
+DAY14_SET_PATH, DAY14 = _day(14)
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

@@ -28,6 +28,18 @@ from bench.adversarial import (
     DAY7_SET_PATH,
     DAY8,
     DAY8_SET_PATH,
+    DAY9,
+    DAY9_SET_PATH,
+    DAY10,
+    DAY10_SET_PATH,
+    DAY11,
+    DAY11_SET_PATH,
+    DAY12,
+    DAY12_SET_PATH,
+    DAY13,
+    DAY13_SET_PATH,
+    DAY14,
+    DAY14_SET_PATH,
     KIND_GRADES,
     RIGHT_KINDS,
     SET_PATH,
@@ -64,20 +76,26 @@ DAY3_MOST_FALSE_VERDICTS = 9
 
 
 # Days 4 to 7, held out when first measured, have been read since (day 6 to write
-# embedding-1.9; days 4, 5 and 7 to write 1.11 to 1.13): development sets, whose figures at
-# 1.13 only keep the grader from getting worse. Spearman, pairwise, most false verdicts, most
-# strong answers called wrong (day 4: the DPO aside read as the reward model's role swapped).
+# embedding-1.9; days 4, 5 and 7 to write 1.11 to 1.13), and days 9, 11, 12 and 13 (written by
+# helper sessions that never saw the grader) to write 1.14: development sets, whose figures at
+# 1.14 only keep the grader from getting worse. Spearman, pairwise, most false verdicts, most
+# strong answers called wrong (day 12: "GPT-style models don't have cross-attention" read
+# against the decoder's cross-attention).
 DEVELOPMENT_FLOORS = {
-    "day4": (0.76, 0.86, 9, 1),
-    "day5": (0.72, 0.83, 6, 0),
+    "day4": (0.82, 0.90, 6, 0),
+    "day5": (0.75, 0.85, 5, 0),
     "day6": (0.76, 0.84, 6, 0),
-    "day7": (0.74, 0.83, 8, 0),
+    "day7": (0.77, 0.86, 6, 0),
+    "day9": (0.58, 0.74, 16, 0),
+    "day11": (0.56, 0.75, 11, 0),
+    "day12": (0.53, 0.72, 12, 1),
+    "day13": (0.72, 0.83, 8, 0),
 }
 
 
-# Each set with the notes its questions come from: day 1, and days 2 to 8 (each written
-# before any grader scored it, on questions no other day asks). Day 8 has no floor here: it
-# is the one held-out set left (docs/grading.md) and is kept from being fitted.
+# Each set with the notes its questions come from: day 1, and days 2 to 14 (each written
+# before any grader scored it, on questions no other day asks). Days 8, 10 and 14 have no
+# floor here: they are the held-out sets (docs/grading.md) and are kept from being fitted.
 SETS = {
     "day1": (SET_PATH, DAY1),
     "day2": (DAY2_SET_PATH, DAY2),
@@ -87,6 +105,12 @@ SETS = {
     "day6": (DAY6_SET_PATH, DAY6),
     "day7": (DAY7_SET_PATH, DAY7),
     "day8": (DAY8_SET_PATH, DAY8),
+    "day9": (DAY9_SET_PATH, DAY9),
+    "day10": (DAY10_SET_PATH, DAY10),
+    "day11": (DAY11_SET_PATH, DAY11),
+    "day12": (DAY12_SET_PATH, DAY12),
+    "day13": (DAY13_SET_PATH, DAY13),
+    "day14": (DAY14_SET_PATH, DAY14),
 }
 
 SetAndNotes = tuple[list[AdversarialAnswer], dict[str, GradingQuestion]]
@@ -231,7 +255,9 @@ def test_default_grader_on_the_read_sets_keeps_their_figures(day: str) -> None:
     # over a clause read against the wrong point ("you reject the null when it's true" after
     # "A Type I error is a false positive:", against the Type II point), a "not" the point
     # says with "instead of" or "independently of", and "cost-complexity pruning" read as
-    # post-pruning's words said of pruning.
+    # post-pruning's words said of pruning. embedding-1.13 called nine strong answers of days
+    # 11 to 13 wrong, over opposites the point says itself ("positive semi-definite"), a node
+    # that "fails", "nobody asked for", "rather than a retrain" and the like.
     assert report["by_kind"]["strong"]["incorrect"] <= most_strong_wrong, report["by_kind"]
     _assert_above_floors(report, spearman, pairwise, most_false)
 
