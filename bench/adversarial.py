@@ -61,7 +61,9 @@ DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
 # read to write 1.11; day 8 written for embedding-1.10, measured once for it and once for
 # each version since, unread. Days 9 to 14 written at once by helper sessions that never saw
 # the grader: days 9, 11, 12 and 13 measured with embedding-1.13 and read to write 1.14; days
-# 10 and 14 held out, measured once with 1.13 and once with 1.14, unread.
+# 10 and 14 held out, measured once with 1.13, once with 1.14 and once with 1.15, unread.
+# Days 15 to 17 written the same way after 1.14 was final, measured with 1.13 and 1.14, then
+# read to write 1.15.
 DAY2_SET_PATH, DAY2 = _day(2)
 DAY3_SET_PATH, DAY3 = _day(3)
 DAY4_SET_PATH, DAY4 = _day(4)
@@ -75,6 +77,9 @@ DAY11_SET_PATH, DAY11 = _day(11)
 DAY12_SET_PATH, DAY12 = _day(12)
 DAY13_SET_PATH, DAY13 = _day(13)
 DAY14_SET_PATH, DAY14 = _day(14)
+DAY15_SET_PATH, DAY15 = _day(15)
+DAY16_SET_PATH, DAY16 = _day(16)
+DAY17_SET_PATH, DAY17 = _day(17)
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

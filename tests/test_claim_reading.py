@@ -224,3 +224,39 @@ def test_it_after_a_named_thing_in_the_same_sentence_is_that_thing() -> None:
     assert swapped_roles(question, points, swapped) == {0: "it trains models one after another"}
     right = swapped.replace("Bagging", "Boosting")
     assert swapped_roles(question, points, right) == {}
+
+
+def test_a_heading_keeps_its_article_unless_the_question_names_it_without() -> None:
+    # "The Fixed-Size State" is a description, not a name the question uses: "a fixed-size
+    # state" in an answer does not name it, so it is no rival of the recurrence's heading.
+    # ("The GRU" above loses its article: the question asks about "a GRU".)
+    question = (
+        "How do state-space models such as Mamba differ from Transformers for sequence modelling?"
+    )
+    points = (
+        "The State-Space Recurrence: At each step the state is updated as h_t = A h_{t-1} + "
+        "B x_t and read out as y_t = C h_t; earlier SSMs used fixed A, B and C.",
+        "The Fixed-Size State: Because the state has a fixed size, generating each new token "
+        "costs constant time and memory whatever the context length.",
+    )
+    said = "An SSM squashes the history into a fixed-size state and updates it step by step."
+    assert swapped_roles(question, points, said) == {}
+
+
+def test_what_follows_a_colon_is_said_of_the_thing_before_it() -> None:
+    question = "What is the difference between batch and real-time inference?"
+    points = (
+        "Batch Inference: A scheduled job scores every user or item overnight and writes the "
+        "predictions to a key-value store; it favours throughput and cheap hardware.",
+        "Real-Time Inference: Each request is scored the moment it arrives with fresh features, "
+        "so latency per request is what matters.",
+    )
+    swapped = (
+        "Real-time inference is the throughput one: a scheduled job scores every user "
+        "overnight and writes the predictions to a store."
+    )
+    assert swapped_roles(question, points, swapped) == {
+        1: "a scheduled job scores every user overnight and writes the predictions to a store"
+    }
+    right = swapped.replace("Real-time", "Batch")
+    assert swapped_roles(question, points, right) == {}

@@ -80,6 +80,11 @@ def _name_form(text: str) -> tuple[str, ...]:
 _ARTICLES = frozenset({"the", "a", "an"})
 
 
+def _unarticled(form: tuple[str, ...]) -> tuple[str, ...]:
+    """A name without its leading article: the question's "GRU" heads "The GRU"."""
+    return form[1:] if len(form) > 1 and form[0] in _ARTICLES else form
+
+
 def _heading_forms(point: str) -> list[tuple[str, ...]]:
     """The sub-heading of a point and the names in its brackets ("L1 Regularization (Lasso)"
     gives "L1 Regularization" and "Lasso"; "(e.g., Word2Vec, GloVe)" gives both models)."""
@@ -93,8 +98,6 @@ def _heading_forms(point: str) -> list[tuple[str, ...]]:
             item = re.sub(r"^\s*(?:e\.g\.|i\.e\.)\s*", "", item).strip()
             if item[:1].isupper() and len(item.split()) <= 3:
                 forms.append(_name_form(item))
-    # "The GRU" names the GRU.
-    forms = [f[1:] if len(f) > 1 and f[0] in _ARTICLES else f for f in forms]
     return [f for f in forms if any(is_content_word(w) for w in f)]
 
 
@@ -193,18 +196,23 @@ _SEGMENT_BREAK = re.compile(
 
 
 def _claims(text: str, things: Sequence[_Thing]) -> list[tuple[str, list[str], set[int]]]:
-    """`_units` of an answer, where a piece that opens with "it" or "they" (`_CARRYING`) and
-    names nothing is said of the one thing the piece before it names, up to the end of the
-    sentence or a contrast: "UCB is the Bayesian one: it keeps a posterior for each arm" says
-    the posterior of UCB."""
+    """`_units` of an answer, where a piece that names nothing and opens with "it" or "they"
+    (`_CARRYING`) or follows a colon is said of the one thing the piece before it names, up to
+    the end of the sentence or a contrast: "UCB is the Bayesian one: it keeps a posterior for
+    each arm" says the posterior of UCB, "real-time inference is the throughput one: a nightly
+    job scores every user" the nightly job of real-time inference."""
     claims: list[tuple[str, list[str], set[int]]] = []
     for segment in _SEGMENT_BREAK.split(normalise(text)):
         carried: int | None = None
-        for clause, ws, named in _units(segment, things):
-            if not named and carried is not None and ws[:1] and ws[0] in _CARRYING:
-                named = {carried}
-            carried = next(iter(named)) if len(named) == 1 else None
-            claims.append((clause, ws, named))
+        for part_at, part in enumerate(re.split(r":\s+", segment)):
+            for unit_at, (clause, ws, named) in enumerate(_units(part, things)):
+                # What follows a colon explains what comes before it.
+                explains = part_at > 0 and unit_at == 0
+                opens = bool(ws) and ws[0] in _CARRYING
+                if not named and carried is not None and (explains or opens):
+                    named = {carried}
+                carried = next(iter(named)) if len(named) == 1 else None
+                claims.append((clause, ws, named))
     return claims
 
 
@@ -281,6 +289,14 @@ def _things_of(
         if forms:
             heading_of[i] = len(things)
             things.append(_Thing(tuple(forms)))
+    # A heading's article is no part of its name when the question says the name without it
+    # ("The Reward Model", "The GRU"); "The Fixed-Size State" keeps it, so "a fixed-size
+    # state" in an answer does not name that heading.
+    asked = [_as_name(w) for w in words(question)]
+    for k, t in enumerate(things):
+        bare = _unarticled(t.forms[0])
+        if bare != t.forms[0] and _occurrences(asked, [bare]):
+            things[k] = _Thing((bare, *t.forms[1:]))
     for name in NAME.findall(normalise(question)):
         form = _name_form(name)
         if not any(is_content_word(w) for w in form):
