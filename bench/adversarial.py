@@ -5,6 +5,8 @@ PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --grader embedding   # any
 PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --json
 PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py \
     --set bench/adversarial_day2.yaml --notes bench/material/day2.txt      # the day-2 set
+PYTHONPATH=$PWD .venv/bin/python bench/adversarial.py --check \
+    --set bench/adversarial_day2.yaml --notes bench/material/day2.txt      # check, grade nothing
 
 By default it grades the day-1 set against the day-1 notes; `--set` and `--notes` name another
 set and the notes its questions come from.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,6 +311,26 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def set_problems(answers: Sequence[AdversarialAnswer], notes: Path) -> list[str]:
+    """What is wrong with a set written for a notes file, grading nothing: questions not in the
+    notes word for word, questions without exactly one answer of each kind, grades that do not
+    follow their kind. How a new set is checked before anyone grades it (`--check`)."""
+    questions = notes_questions(notes)
+    problems = sorted(
+        {f"not a question of {notes.name}: {a.question}" for a in answers}
+        - {f"not a question of {notes.name}: {q.question}" for q in questions.values()}
+    )
+    kinds: dict[str, Counter[str]] = {}
+    for a in answers:
+        kinds.setdefault(a.question, Counter())[a.kind] += 1
+        if a.grade != KIND_GRADES[a.kind]:
+            problems.append(f"{a.kind} graded {a.grade}, not {KIND_GRADES[a.kind]}: {a.question}")
+    for question, counts in kinds.items():
+        if counts != Counter(KIND_GRADES.keys()):
+            problems.append(f"not one answer of each kind: {question}")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     """Grade the adversarial set with one grader and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -317,7 +340,17 @@ def main(argv: list[str] | None = None) -> int:
         "--notes", type=Path, default=DAY1, help="notes file the set's questions come from"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    parser.add_argument(
+        "--check", action="store_true", help="only check the set against the notes; grade nothing"
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        try:
+            problems = set_problems(load_set(args.set), args.notes)
+        except (AdversarialSetError, NotesError) as exc:
+            problems = [str(exc)]
+        print("\n".join(problems) or f"{args.set.name}: OK")
+        return 1 if problems else 0
     try:
         grader = create_grader(args.grader, Settings(_env_file=None, embedding_warmup=False))
     except UnknownGraderError as exc:

@@ -53,6 +53,7 @@ from bench.adversarial import (
     AdversarialAnswer,
     evaluate,
     load_set,
+    main,
     notes_questions,
     pairwise_accuracy,
     spearman,
@@ -177,6 +178,28 @@ def test_answers_are_spoken_answers_not_copies_of_the_reference(any_set: SetAndN
         copied = [s for s in sentences if s in references[question_key(a.question)]]
         assert not copied, (a.question, a.kind, copied)
     assert len({a.text for a in answers}) == len(answers)
+
+
+def test_check_passes_a_well_formed_set_and_names_what_is_wrong_with_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--check` is how a newly written set is checked before anything grades it.
+    assert main(["--check", "--set", str(DAY9_SET_PATH), "--notes", str(DAY9)]) == 0
+    assert "adversarial_day9.yaml: OK" in capsys.readouterr().out
+    # Against another day's notes, every question is named.
+    assert main(["--check", "--set", str(DAY9_SET_PATH), "--notes", str(DAY11)]) == 1
+    assert capsys.readouterr().out.count("not a question of day11.txt") == 8
+    # A strong answer graded 3, and a question left without its off-topic answer.
+    text = DAY9_SET_PATH.read_text(encoding="utf-8")
+    text = text.replace("kind: strong\n        grade: 4", "kind: strong\n        grade: 3", 1)
+    off_topic = text.index("      - kind: off_topic")
+    end = text.index("  - question:", off_topic)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text[:off_topic] + text[end:], encoding="utf-8")
+    assert main(["--check", "--set", str(broken), "--notes", str(DAY9)]) == 1
+    out = capsys.readouterr().out
+    assert "strong graded 3, not 4" in out
+    assert out.count("not one answer of each kind") == 1
 
 
 def test_spearman_averages_ties() -> None:
