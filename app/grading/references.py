@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app.grading import example_words
 from app.grading import exemplars as ex
 from app.grading.base import (
     CORRECT_FROM,
@@ -51,6 +52,7 @@ class ReferenceGrader:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._thresholds: OrderedDict[str, float] = OrderedDict()
         self._example_scores: OrderedDict[str, float] = OrderedDict()
+        self._word_models: OrderedDict[str, example_words.WordModel | None] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -88,7 +90,7 @@ class ReferenceGrader:
         neighbours = self._neighbours(items)
         calibrations: dict[str, _Calibration] = {}
         for (question, answer), near in zip(items, neighbours, strict=True):
-            plan = _Plan(question=question, neighbours=near)
+            plan = _Plan(question=question, answer=answer, neighbours=near)
             for number, reference in enumerate(question.reference_answers):
                 plan.references.append(len(jobs))
                 jobs.append((_single(question, reference, number), answer))
@@ -233,7 +235,15 @@ class ReferenceGrader:
             if calibrated > reference_part:
                 reference_part, matched = calibrated, exemplar
         vote, weight = ex.vote(plan.neighbours)
-        score = round((1 - weight) * reference_part + weight * vote, 1)
+        score = (1 - weight) * reference_part + weight * vote
+        words = self._word_model(plan)
+        if words is not None:
+            probability, words_weight = words.probability(plan.answer), words.weight()
+            worded = (1 - words_weight) * score + words_weight * 100.0 * probability
+            # Like a lenient cut, words shared with right examples never lift a guard's cap:
+            # a negated answer shares nearly all of them.
+            score = min(score, worded) if _guarded(best) else worded
+        score = round(score, 1)
         verdict = verdict_for(score)
         decided = verdict != best.verdict
         details["exemplars"] = {
@@ -247,6 +257,13 @@ class ReferenceGrader:
             "vote": round(vote, 1),
             "vote_weight": round(weight, 3),
             "nearest": [n.to_dict() for n in plan.neighbours[:3]],
+            "words": None
+            if words is None
+            else {
+                "examples": words.count,
+                "probability": round(probability, 3),
+                "weight": round(words_weight, 3),
+            },
         }
         feedback = best.feedback
         if decided and plan.neighbours:
@@ -265,6 +282,18 @@ class ReferenceGrader:
         return dataclasses.replace(
             best, score=score, verdict=verdict, feedback=feedback, details=details
         )
+
+    def _word_model(self, plan: _Plan) -> example_words.WordModel | None:
+        """The question's classifier of its graded examples' words (fitted once per set of
+        examples); None without enough examples."""
+        if not plan.question.exemplars:
+            return None
+        with self._lock:
+            if plan.key in self._word_models:
+                return self._word_models[plan.key]
+        model = example_words.fit(plan.question.exemplars)
+        self._remember(self._word_models, plan.key, model)
+        return model
 
     def _neighbours(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[list[ex.Neighbour]]:
         """Each answer's examples, nearest first (empty for a question without examples)."""
@@ -314,6 +343,7 @@ class _Plan:
     """Where one answer's grades sit in the batch sent to the wrapped grader."""
 
     question: GradingQuestion
+    answer: str
     neighbours: list[ex.Neighbour]
     references: list[int] = dataclasses.field(default_factory=list)
     examples: list[tuple[Exemplar, int]] = dataclasses.field(default_factory=list)
@@ -349,9 +379,12 @@ def _calibrated(grade: Grade, cut: float) -> float:
     """The grade's score with `cut` moved to CORRECT_FROM; a guard's cap (a contradiction, a
     restatement, a keyword list...) is never lifted by a lenient cut."""
     score = ex.calibrate(grade.score, cut)
-    if grade.details.get("flags") or grade.details.get("capped"):
-        return min(score, grade.score)
-    return score
+    return min(score, grade.score) if _guarded(grade) else score
+
+
+def _guarded(grade: Grade) -> bool:
+    """True when a guard capped the grade (a contradiction, a restatement, a keyword list...)."""
+    return bool(grade.details.get("flags") or grade.details.get("capped"))
 
 
 def _bank_key(bank: Bank) -> str:
