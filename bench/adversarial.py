@@ -66,7 +66,9 @@ DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
 # the grader: days 9, 11, 12 and 13 measured with embedding-1.13 and read to write 1.14; days
 # 10 and 14 held out, measured once with 1.13, once with 1.14 and once with 1.15, unread.
 # Days 15 to 17 written the same way after 1.14 was final, measured with 1.13 and 1.14, then
-# read to write 1.15.
+# read to write 1.15. Days 18 and 19 written after 1.15 was final, measured with 1.13 and
+# 1.15, then read to write 1.16; days 20 and 21 written then, measured with 1.15 and 1.16
+# before being read (one day-21 answer was read, as a draft of 1.16 lost its cap).
 DAY2_SET_PATH, DAY2 = _day(2)
 DAY3_SET_PATH, DAY3 = _day(3)
 DAY4_SET_PATH, DAY4 = _day(4)
@@ -83,6 +85,10 @@ DAY14_SET_PATH, DAY14 = _day(14)
 DAY15_SET_PATH, DAY15 = _day(15)
 DAY16_SET_PATH, DAY16 = _day(16)
 DAY17_SET_PATH, DAY17 = _day(17)
+DAY18_SET_PATH, DAY18 = _day(18)
+DAY19_SET_PATH, DAY19 = _day(19)
+DAY20_SET_PATH, DAY20 = _day(20)
+DAY21_SET_PATH, DAY21 = _day(21)
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

@@ -46,6 +46,14 @@ from bench.adversarial import (
     DAY16_SET_PATH,
     DAY17,
     DAY17_SET_PATH,
+    DAY18,
+    DAY18_SET_PATH,
+    DAY19,
+    DAY19_SET_PATH,
+    DAY20,
+    DAY20_SET_PATH,
+    DAY21,
+    DAY21_SET_PATH,
     KIND_GRADES,
     RIGHT_KINDS,
     SET_PATH,
@@ -84,11 +92,13 @@ DAY3_MOST_FALSE_VERDICTS = 9
 
 # Days 4 to 7, held out when first measured, have been read since (day 6 to write
 # embedding-1.9; days 4, 5 and 7 to write 1.11 to 1.13), days 9, 11, 12 and 13 (written by
-# helper sessions that never saw the grader) to write 1.14, and days 15 to 17 to write 1.15:
-# development sets, whose figures at 1.15 only keep the grader from getting worse. Spearman,
-# pairwise, most false verdicts, most strong answers called wrong (day 12: "GPT-style models
-# don't have cross-attention" read against the decoder's cross-attention; day 16: "multi-
-# query attention had every query head share one key and one value head" read as a role swap).
+# helper sessions that never saw the grader) to write 1.14, days 15 to 17 to write 1.15, and
+# days 18 and 19 to write 1.16: development sets, whose figures at 1.16 only keep the grader
+# from getting worse. Spearman, pairwise, most false verdicts, most strong answers called wrong
+# (day 12: "GPT-style models don't have cross-attention" read against the decoder's cross-
+# attention; day 16: "multi-query attention had every query head share one key and one value
+# head" read as a role swap; day 18: "ZeRO shards that stuff across the ranks" read as the
+# data-parallel ranks' words said of ZeRO).
 DEVELOPMENT_FLOORS = {
     "day4": (0.82, 0.90, 6, 0),
     "day5": (0.75, 0.85, 5, 0),
@@ -101,10 +111,12 @@ DEVELOPMENT_FLOORS = {
     "day15": (0.48, 0.71, 16, 0),
     "day16": (0.46, 0.67, 21, 1),
     "day17": (0.68, 0.79, 11, 0),
+    "day18": (0.45, 0.66, 18, 1),
+    "day19": (0.58, 0.75, 16, 0),
 }
 
 
-# Each set with the notes its questions come from: day 1, and days 2 to 17 (each written
+# Each set with the notes its questions come from: day 1, and days 2 to 21 (each written
 # before any grader scored it, on questions no other day asks). Days 8, 10 and 14 have no
 # floor here: they are the held-out sets (docs/grading.md) and are kept from being fitted.
 SETS = {
@@ -125,6 +137,10 @@ SETS = {
     "day15": (DAY15_SET_PATH, DAY15),
     "day16": (DAY16_SET_PATH, DAY16),
     "day17": (DAY17_SET_PATH, DAY17),
+    "day18": (DAY18_SET_PATH, DAY18),
+    "day19": (DAY19_SET_PATH, DAY19),
+    "day20": (DAY20_SET_PATH, DAY20),
+    "day21": (DAY21_SET_PATH, DAY21),
 }
 
 SetAndNotes = tuple[list[AdversarialAnswer], dict[str, GradingQuestion]]

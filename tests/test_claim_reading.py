@@ -260,3 +260,69 @@ def test_what_follows_a_colon_is_said_of_the_thing_before_it() -> None:
     }
     right = swapped.replace("Real-time", "Batch")
     assert swapped_roles(question, points, right) == {}
+
+
+def test_a_not_that_waits_for_a_condition_neither_denies_nor_asserts() -> None:
+    # `embedding-1.16`. "do not X until Y" says when to X: an answer saying when agrees.
+    checkpoint = (
+        "Checkpointing: You do not write a checkpoint until the validation loss has improved."
+    )
+    when = "you write a checkpoint only once the validation loss has improved"
+    assert contradiction(checkpoint, when) is None
+    # "can't X without Y" says that X brings Y, as the point does.
+    dropout = "Dropout: Removing dropout makes a large network overfit the training set quickly."
+    follows = (
+        "you can't remove dropout from a large network without it overfitting the training set"
+    )
+    assert contradiction(dropout, follows) is None
+    denied = "removing dropout never makes a large network overfit the training set"
+    assert contradiction(dropout, denied) == EXTRA_NOT
+
+
+def test_a_not_after_a_comma_sets_an_alternative_aside() -> None:
+    # "counted in optimizer updates, not in micro-batches" is "rather than in micro-batches":
+    # an answer that speaks of micro-batches in another role has not dropped the "not".
+    units = "Schedules: The warmup is counted in optimizer updates, not in micro-batches."
+    agreeing = "the warmup is counted in optimizer updates, each of which is several micro-batches"
+    assert contradiction(units, agreeing) is None
+    swapped = "the warmup is counted in micro-batches, not in optimizer updates"
+    assert contradiction(units, swapped) == EXTRA_NOT
+    # Saying Y without X still drops the point's "not".
+    missing_not = "says no 'not' where the reference has one"
+    in_batches = "the warmup is counted in micro-batches, each of which is one forward pass"
+    assert contradiction(units, in_batches) == missing_not
+    coverage = (
+        "Guarantee: Coverage holds on average over test points, not for every input or subgroup."
+    )
+    everywhere = (
+        "the coverage is also conditional, every input gets its full 90 percent, so subgroups "
+        "are fine"
+    )
+    assert contradiction(coverage, everywhere) == missing_not
+
+
+def test_barely_and_hardly_deny_as_not_does() -> None:
+    weak = (
+        "Weak Covariates: For metrics the covariate barely predicts, the variance reduction is "
+        "small."
+    )
+    agreeing = "if the covariate isn't predictive of the metric, the variance reduction is small"
+    assert contradiction(weak, agreeing) is None
+    strong = (
+        "Strong Covariates: The covariate predicts the metric well, so the variance reduction is "
+        "large."
+    )
+    denying = "the covariate hardly predicts the metric, so the variance reduction is large"
+    assert contradiction(strong, denying) == EXTRA_NOT
+
+
+def test_a_hyphened_compound_is_one_word_of_a_nots_reach() -> None:
+    # "no pre-signup features" denies the features too, as the answer does.
+    cold = (
+        "Cold Start: New accounts have no pre-signup features, so a common fix is a popularity "
+        "prior."
+    )
+    agreeing = "new accounts have no features yet, so you fall back to a popularity prior"
+    assert contradiction(cold, agreeing) is None
+    denying = "new accounts have plenty of features, so you never need a popularity prior"
+    assert contradiction(cold, denying) == EXTRA_NOT

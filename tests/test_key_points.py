@@ -105,6 +105,11 @@ def test_a_camel_case_name_is_not_read_as_a_glued_heading() -> None:
         "LoRA (Low-Rank Adaptation): LoRA freezes the weights and learns a low-rank update."
     )
     assert point.label == "LoRA (Low-Rank Adaptation)"
+    # Nor one that opens with a lower-case letter.
+    (point,) = extract_key_points(
+        "nDCG (normalized Discounted Cumulative Gain): It discounts graded relevance by rank."
+    )
+    assert point.label == "nDCG (normalized Discounted Cumulative Gain)"
     # A heading glued to a sentence's last word is still split off.
     glued = extract_key_points(
         "Bagging averages many deep trees trained on bootstrap samples of the dataBoosting: "

@@ -6,14 +6,14 @@ import functools
 import re
 
 from app.grading.key_points import drop_brackets, split_heading
-from app.grading.text import is_content_word, normalise, stem, words
+from app.grading.text import WORD, is_content_word, normalise, stem, words
 
 # How many content words after a "not" it negates.
 NEGATION_SCOPE = 2
 NEGATIONS = frozenset(
     """not no never none nothing neither nor cannot cant can't don't doesn't didn't isn't aren't
     wasn't weren't won't wouldn't shouldn't couldn't hasn't haven't hadn't without lacks lack
-    nobody nowhere""".replace("'", "").split()
+    nobody nowhere barely hardly scarcely""".replace("'", "").split()
 )
 
 # Words right after a negation that are part of it, not what it denies: "no longer", "not
@@ -146,7 +146,44 @@ def negation_words(text: str) -> list[str]:
     """A text's words as negations are read: "fails to converge" is "not converge", "is
     unrelated to availability" is "not availability", and a node that "fails" is no
     negation."""
-    return words(_DENYING_IDIOM.sub("not", _FAILS_TO.sub("not", text)))
+    return words(_as_negations_read(text))
+
+
+def _as_negations_read(text: str) -> str:
+    return _DENYING_IDIOM.sub("not", _FAILS_TO.sub("not", text))
+
+
+def _hyphened(text: str) -> list[bool]:
+    """For each word of `negation_words(text)`, whether a hyphen joins it to the next one: a
+    "not" reaches the whole of "no pre-period history", a compound being one word of its
+    scope."""
+    read = normalise(_as_negations_read(text))
+    found = list(WORD.finditer(read))
+    return [
+        i + 1 < len(found) and read[m.end() : found[i + 1].start()] == "-"
+        for i, m in enumerate(found)
+    ]
+
+
+# Words that make a "not" before them wait for a condition: "do not step until k micro-batches
+# are in" says when to step, "can't be compared unless they are scaled" when to compare, and
+# "can't remove the stop-gradient without it collapsing" what removing it does.
+_CONDITIONS = frozenset("until till unless without".split())  # noqa: SIM905
+
+
+def is_conditional(piece_words: list[str], i: int) -> bool:
+    """Whether the negation at `i` waits for a condition later in its phrase (a "not ...
+    until", "not ... unless", "can't ... without"), or is the "without" of such a pair.
+    What it reaches is then neither denied nor said plainly."""
+    if piece_words[i] == "without" and any(map(is_negation, piece_words[:i])):
+        return True
+    for w in piece_words[i + 1 :]:
+        if w in _CONDITIONS:
+            return True
+        # "does not saturate and gradients pass without shrinking": another claim begins.
+        if w in _SCOPE_ENDS or w in {"and", "but"} or is_negation(w):
+            return False
+    return False
 
 
 def _scope_after(piece_words: list[str], i: int) -> int:
@@ -243,6 +280,32 @@ def _excused(denied: frozenset[str], point: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# "X, not Y" after a claim ("not only" limits a degree instead).
+_COMMA_NOT = re.compile(
+    r"(?<=\w),\s+(?:and\s+)?not\b(?!\s+(?:only|just|merely|simply|necessarily|always)\b)", re.I
+)
+
+
+def _preferred_over(point_clause: str, said: frozenset[str]) -> frozenset[str]:
+    """What a point's "X, not Y" sets aside when an answer's clause says X: "counted in
+    optimizer steps, not in micro-batches" against "counted in optimizer steps" has the answer
+    on the point's side, whatever it says of micro-batches elsewhere ("micro-batch size
+    times k"). An answer that says Y without X ("coverage is guaranteed for every input",
+    against "on average over test points, not for every input") keeps the point's "not"."""
+    found: set[str] = set()
+    for match in _COMMA_NOT.finditer(point_clause):
+        rest = _listed(point_clause[match.end() :])
+        set_aside = [stem(w) for w in words(rest) if is_content_word(w) and w not in DEGREE_WORDS]
+        # X is as many content words before the comma as Y has: "optimizer steps" for "in
+        # micro-batches", not the whole "the warmup is counted in optimizer steps".
+        before = re.split(r"[,;:()]", point_clause[: match.start()])[-1]
+        preferred = [stem(w) for w in words(before) if is_content_word(w)]
+        preferred = preferred[-max(len(set_aside), 1) :]
+        if set_aside and preferred and set(preferred) <= said:
+            found |= set(set_aside)
+    return frozenset(found)
+
+
 def _set_aside(text: str) -> frozenset[str]:
     """Every stem a text sets aside with "instead of", "rather than" and the like."""
     return frozenset().union(*_phrases_denied(text))
@@ -271,8 +334,11 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     plain: set[str] = set()
     # A "not" reaches no further than its phrase: "(spam/not spam) and Regression".
     for piece in re.split(r"[,;:()]", text):
-        scope = 0
+        scope = waiting = 0
         piece_words = negation_words(piece)
+        hyphened = _hyphened(piece)
+        if len(hyphened) != len(piece_words):  # never, as both read the same text
+            hyphened = [False] * len(piece_words)
         for i, w in enumerate(piece_words):
             if _denies_verb(piece_words, i, OBJECT_NEGATIONS):
                 before = stem(piece_words[i - 1])
@@ -280,8 +346,11 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
                 negated.add(before)
             if is_negation(w):
                 # "not only X but also Y", "not so complex that…" limit a degree, they do
-                # not deny the claim.
-                scope = _scope_after(piece_words, i)
+                # not deny the claim; "not X until Y" says when, neither yes nor no.
+                if is_conditional(piece_words, i):
+                    scope, waiting = 0, NEGATION_SCOPE
+                else:
+                    scope, waiting = _scope_after(piece_words, i), 0
                 continue
             if w in _SCOPE_ENDS or w == "too":
                 # "not ... too many tools" warns of an excess: it denies no claim after it.
@@ -293,8 +362,12 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
                 continue
             if not is_content_word(w):
                 continue
+            if waiting:
+                waiting -= 0 if hyphened[i] else 1
+                continue
             (negated if scope else plain).add(stem(w))
-            scope = max(scope - 1, 0)
+            if not hyphened[i]:
+                scope = max(scope - 1, 0)
     return frozenset(negated), frozenset(plain)
 
 
@@ -319,7 +392,7 @@ def _negated_phrases(text: str, *, bounded: bool = False) -> tuple[tuple[str, ..
             if is_negation(w):
                 if phrase:
                     phrases.append(tuple(phrase))
-                scope = _scope_after(piece_words, i)
+                scope = 0 if is_conditional(piece_words, i) else _scope_after(piece_words, i)
                 phrase = []
                 continue
             if scope and w == "too":
@@ -547,7 +620,11 @@ def _denied(clause: str) -> frozenset[str]:
         at = next((i for i, w in enumerate(piece_words) if is_negation(w)), None)
         if at is None:
             continue
-        if not _scope_after(piece_words, at) or "too" in piece_words[at + 1 :]:
+        if (
+            not _scope_after(piece_words, at)
+            or "too" in piece_words[at + 1 :]
+            or is_conditional(piece_words, at)
+        ):
             return frozenset()
         after = piece_words[at + 1 :]
         end = next((k for k, w in enumerate(after) if w in _SCOPE_ENDS), len(after))
@@ -717,7 +794,7 @@ def _flipped(point: str, span: str) -> str | None:
                     reasons.append("a 'not' the reference does not have")
                 elif _denies_plainly(
                     point_clause,
-                    p_only_neg,
+                    p_only_neg - _preferred_over(point_clause, frozenset(s_content)),
                     s_content,
                     s_only_plain - _denied_by_its_object(span_clause) - _set_aside(span_clause),
                     whole=True,

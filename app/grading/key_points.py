@@ -9,7 +9,10 @@ from app.grading.text import STOPWORDS, content_stems, split_glued_headings
 
 # "Self-Attention: This is the core..." -> a labelled point. The label is short and title-like;
 # long clauses before a colon ("Mathematically, it's often described as:") are not labels.
-_LABELLED = re.compile(r"^(?P<label>[A-Z0-9][^:.!?]{1,60}?)\s*:\s+(?P<body>\S.*)$")
+# A label opens with a capital or a digit, or with one lower-case letter before a capital
+# ("nDCG (normalized Discounted Cumulative Gain): ...", "kNN: ...").
+_LABEL_START = r"(?:[A-Z0-9]|[a-z](?=[A-Z]))"
+_LABELLED = re.compile(rf"^(?P<label>{_LABEL_START}[^:.!?]{{1,60}}?)\s*:\s+(?P<body>\S.*)$")
 # The space after end punctuation (and a closing quote or bracket, which stays with its
 # sentence: "called a 'head.' Each head" keeps its quote).
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[A-Z0-9\"'“‘(])")
@@ -25,7 +28,9 @@ _EXAMPLES_FOLLOW = re.compile(
 )
 # A sub-heading at the start of a point as a grader sees it ("Label: text"); looser than
 # _LABELLED, which decides what is a heading in the notes, as a point may carry "e.g." in it.
-_HEADING = re.compile(r"^(?P<label>[A-Z0-9][^:\n]{0,80}?)\s*:\s+(?P<body>\S.*)$", re.DOTALL)
+_HEADING = re.compile(
+    rf"^(?P<label>{_LABEL_START}[^:\n]{{0,80}}?)\s*:\s+(?P<body>\S.*)$", re.DOTALL
+)
 _ASIDE = re.compile(r"\s*\((?:e\.g\.|i\.e\.|like|such as)[^)]*\)", re.IGNORECASE)
 _BRACKETS = re.compile(r"\s*\([^)]*\)")
 # Words a sub-heading cannot end on: "Mathematically, it's often described as: …" is a lead-in.

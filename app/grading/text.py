@@ -427,8 +427,9 @@ def names_terms_only(text: str, question: str) -> bool:
 
 # A capital and a few lower-case letters right before a glued heading's capital make one
 # name written in camel case ("LoRA (Low-Rank Adaptation): ...", "GloVe", "PyTorch"), not a
-# sentence's last word.
-_CAMEL_START = re.compile(r"(?:^|[^A-Za-z])[A-Z][a-z]{1,3}$")
+# sentence's last word; so does a single lower-case letter ("nDCG (normalized ...): ...",
+# "kNN", "mAP"), which no sentence ends on.
+_CAMEL_START = re.compile(r"(?:^|[^A-Za-z])(?:[A-Z][a-z]{1,3}|[a-z])$")
 
 
 def split_glued_headings(text: str) -> str:
