@@ -97,8 +97,7 @@ DAY3_MOST_FALSE_VERDICTS = 9
 # from getting worse. Spearman, pairwise, most false verdicts, most strong answers called wrong
 # (day 12: "GPT-style models don't have cross-attention" read against the decoder's cross-
 # attention; day 16: "multi-query attention had every query head share one key and one value
-# head" read as a role swap; day 18: "ZeRO shards that stuff across the ranks" read as the
-# data-parallel ranks' words said of ZeRO).
+# head" read as a role swap).
 DEVELOPMENT_FLOORS = {
     "day4": (0.82, 0.90, 6, 0),
     "day5": (0.75, 0.85, 5, 0),
@@ -111,7 +110,7 @@ DEVELOPMENT_FLOORS = {
     "day15": (0.48, 0.71, 16, 0),
     "day16": (0.46, 0.67, 21, 1),
     "day17": (0.68, 0.79, 11, 0),
-    "day18": (0.45, 0.66, 18, 1),
+    "day18": (0.50, 0.68, 16, 0),
     "day19": (0.58, 0.75, 16, 0),
 }
 

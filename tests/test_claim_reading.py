@@ -326,3 +326,22 @@ def test_a_hyphened_compound_is_one_word_of_a_nots_reach() -> None:
     assert contradiction(cold, agreeing) is None
     denying = "new accounts have plenty of features, so you never need a popularity prior"
     assert contradiction(cold, denying) == EXTRA_NOT
+
+
+def test_a_number_said_in_words_names_what_its_digits_name() -> None:
+    # `embedding-1.16`: a spoken (or transcribed) "phase one" is "Phase 1".
+    question = (
+        "How does the two-phase commit protocol reach an atomic decision across participants?"
+    )
+    points = (
+        "Phase 1: The coordinator sends a prepare request and every participant votes yes or no "
+        "after writing its changes to a durable log.",
+        "Phase 2: The coordinator broadcasts the outcome, commit if every vote was yes and abort "
+        "otherwise, and participants release their locks.",
+    )
+    swapped = (
+        "In phase one the coordinator broadcasts the outcome and participants release their locks."
+    )
+    assert swapped_roles(question, points, swapped) == {0: swapped.rstrip(".")}
+    right = "In phase one every participant votes after writing its changes to a durable log."
+    assert swapped_roles(question, points, right) == {}

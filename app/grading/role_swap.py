@@ -68,8 +68,11 @@ def _stems(text: str) -> tuple[str, ...]:
 
 
 def _as_name(word: str) -> str:
-    """A word as names are matched: lower case, a plural "s" dropped ("LSTMs", "gates"); not
-    its stem, as "retrieved" does not name "Retrieval"."""
+    """A word as names are matched: lower case, a plural "s" dropped ("LSTMs", "gates"), a
+    number said in words as its digits ("stage one" names "Stage 1", as a spoken or
+    transcribed answer says it); not its stem, as "retrieved" does not name "Retrieval"."""
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
