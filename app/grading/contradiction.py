@@ -146,23 +146,20 @@ def negation_words(text: str) -> list[str]:
     """A text's words as negations are read: "fails to converge" is "not converge", "is
     unrelated to availability" is "not availability", and a node that "fails" is no
     negation."""
-    return words(_as_negations_read(text))
+    return _negation_reading(text)[0]
 
 
-def _as_negations_read(text: str) -> str:
-    return _DENYING_IDIOM.sub("not", _FAILS_TO.sub("not", text))
-
-
-def _hyphened(text: str) -> list[bool]:
-    """For each word of `negation_words(text)`, whether a hyphen joins it to the next one: a
+def _negation_reading(text: str) -> tuple[list[str], list[bool]]:
+    """`negation_words(text)`, and for each word whether a hyphen joins it to the next one: a
     "not" reaches the whole of "no pre-period history", a compound being one word of its
     scope."""
-    read = normalise(_as_negations_read(text))
+    read = normalise(_DENYING_IDIOM.sub("not", _FAILS_TO.sub("not", text)))
     found = list(WORD.finditer(read))
-    return [
+    hyphened = [
         i + 1 < len(found) and read[m.end() : found[i + 1].start()] == "-"
         for i, m in enumerate(found)
     ]
+    return [m.group().lower().replace("’", "'") for m in found], hyphened
 
 
 # Words that make a "not" before them wait for a condition: "do not step until k micro-batches
@@ -250,6 +247,11 @@ def _listed(rest: str) -> str:
     return phrase
 
 
+def _phrase_stems(rest: str) -> list[str]:
+    """The content stems of the phrase that opens a text (`_listed`), degree words aside."""
+    return [stem(w) for w in words(_listed(rest)) if is_content_word(w) and w not in DEGREE_WORDS]
+
+
 @functools.lru_cache(maxsize=8_192)
 def _phrases_denied(text: str) -> tuple[frozenset[str], ...]:
     """What "instead of", "independently of" and the like set aside in a text, phrase by
@@ -257,10 +259,7 @@ def _phrases_denied(text: str) -> tuple[frozenset[str], ...]:
     long product of Jacobians that can shrink" sets aside the shrinking product too)."""
     phrases: list[frozenset[str]] = []
     for found in _DENYING_PHRASE.finditer(text):
-        rest = _listed(text[found.end() :])
-        stems = frozenset(
-            stem(w) for w in words(rest) if is_content_word(w) and w not in DEGREE_WORDS
-        )
+        stems = frozenset(_phrase_stems(text[found.end() :]))
         if stems:
             phrases.append(stems)
     return tuple(phrases)
@@ -294,8 +293,7 @@ def _preferred_over(point_clause: str, said: frozenset[str]) -> frozenset[str]:
     against "on average over test points, not for every input") keeps the point's "not"."""
     found: set[str] = set()
     for match in _COMMA_NOT.finditer(point_clause):
-        rest = _listed(point_clause[match.end() :])
-        set_aside = [stem(w) for w in words(rest) if is_content_word(w) and w not in DEGREE_WORDS]
+        set_aside = _phrase_stems(point_clause[match.end() :])
         # X is as many content words before the comma as Y has: "optimizer steps" for "in
         # micro-batches", not the whole "the warmup is counted in optimizer steps".
         before = re.split(r"[,;:()]", point_clause[: match.start()])[-1]
@@ -335,10 +333,7 @@ def _negation_scope(text: str) -> tuple[frozenset[str], frozenset[str]]:
     # A "not" reaches no further than its phrase: "(spam/not spam) and Regression".
     for piece in re.split(r"[,;:()]", text):
         scope = waiting = 0
-        piece_words = negation_words(piece)
-        hyphened = _hyphened(piece)
-        if len(hyphened) != len(piece_words):  # never, as both read the same text
-            hyphened = [False] * len(piece_words)
+        piece_words, hyphened = _negation_reading(piece)
         for i, w in enumerate(piece_words):
             if _denies_verb(piece_words, i, OBJECT_NEGATIONS):
                 before = stem(piece_words[i - 1])
