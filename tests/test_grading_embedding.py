@@ -635,6 +635,25 @@ def test_terms_dressed_in_restatements_of_the_question_say_nothing() -> None:
     )
 
 
+def test_a_list_with_a_restatement_around_it_in_one_sentence_says_nothing() -> None:
+    question = "How does a Bloom filter answer set-membership queries with little memory?"
+    # The list's last item runs on into the question's words, and a tautology opens it.
+    dodge = (
+        "A Bloom filter answers set-membership queries with little memory because it is a "
+        "filter. There are hash functions, a bit array, false positives and no deletions, and "
+        "that's how it answers membership queries with so little memory."
+    )
+    assert names_terms_only(dodge, question)
+    # The same terms with a claim around them make an answer: the longer items say how.
+    assert not names_terms_only(
+        "A Bloom filter sets k bits chosen by hash functions when an item is added and reports "
+        "an item present only if all k bits are set. There are hash functions, a bit array, "
+        "false positives and no deletions, and a query can be wrong only by saying yes to an "
+        "item never added.",
+        question,
+    )
+
+
 def test_part_of_a_point_is_read_against_what_the_rest_of_the_point_says() -> None:
     point = (
         "Leaky ReLU: For positive inputs it passes the value through unchanged. It is also very "

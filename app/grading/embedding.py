@@ -52,7 +52,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.16"
+GRADER_VERSION = "embedding-1.17"
 # Memory for cached reference sides (least recently used go first): about 300 questions with
 # references as long as day 1's, far more of SemEval's one-sentence ones.
 CACHE_BYTES = 384 * 2**20

@@ -316,24 +316,51 @@ _FILLER_STEMS = frozenset(
 )
 
 
-def is_bare_enumeration(sentence: str) -> bool:
-    """True for a sentence that only lists terms ("There's bias, variance, complexity and the
-    sweet spot."): at least four short items, each at most three written words after its frame
-    ("long short-term memory" is three)."""
-    terms = [
+# The most written words a listed term has ("long short-term memory" is three).
+_TERM_WORDS = 3
+
+
+def _list_items(sentence: str) -> list[str]:
+    """The items of a sentence read as a list, each without its frame and article."""
+    return [
         term
         for raw in _LIST_SEPARATOR.split(sentence.strip().rstrip(".!?"))
         if words(term := _ARTICLE.sub("", _LIST_FRAME.sub("", raw.strip(" .-*:"))))
     ]
+
+
+def _written_words(term: str) -> int:
+    """A term's length in written words: "short-term" is one, an article none ("the area
+    under the curve" is three)."""
+    return len([w for w in term.split() if w.lower() not in _ARTICLES])
+
+
+def is_bare_enumeration(sentence: str) -> bool:
+    """True for a sentence that only lists terms ("There's bias, variance, complexity and the
+    sweet spot."): at least four short items, each at most three written words after its frame
+    ("long short-term memory" is three)."""
+    terms = _list_items(sentence)
     items = [words(term) for term in terms]
-    # A term's length in written words: "short-term" is one, an article none ("the area
-    # under the curve" is three).
-    lengths = [len([w for w in term.split() if w.lower() not in _ARTICLES]) for term in terms]
     return (
         len(items) >= KEYWORD_LIST_MIN_ITEMS
-        and all(n <= 3 for n in lengths)
+        and all(_written_words(term) <= _TERM_WORDS for term in terms)
         and sum(w in _PROSE_MARKERS for i in items for w in i) <= len(items) // 4
     )
+
+
+def _lists_and_restates(sentence: str, question: str, question_stems: set[str]) -> bool:
+    """True for a sentence that lists terms and, around the list, only restates the question:
+    "There's the logit mask, compiling the constraint, the tokenization problem and the
+    guarantee, and so the output is valid JSON that follows the grammar." At least four short
+    items; the longer ones, together, add at most three content words to the question's."""
+    terms = _list_items(sentence)
+    longer = [term for term in terms if _written_words(term) > _TERM_WORDS]
+    if len(terms) - len(longer) < KEYWORD_LIST_MIN_ITEMS:
+        return False
+    added: set[str] = set()
+    for term in longer:
+        added |= _new_stems(term, question_stems) - spelled_out(term, question)
+    return len(added) <= _RESTATING_NEW_WORDS
 
 
 def asked_sentences(question: str) -> list[str]:
@@ -392,8 +419,8 @@ def spelled_out(text: str, question: str) -> set[str]:
 
 def names_terms_only(text: str, question: str) -> bool:
     """True for an answer that lists the topic's terms and otherwise only restates the
-    question: every sentence is a bare enumeration or adds at most three content words to the
-    question's.
+    question: every sentence is an enumeration (bare, or with a restatement around it) or adds
+    at most three content words to the question's.
 
     It is the keyword list of `is_keyword_list` dressed in sentences ("Prompt engineering is
     engineering prompts. There's zero-shot, few-shot, chain-of-thought and roles. Those are
@@ -403,7 +430,7 @@ def names_terms_only(text: str, question: str) -> bool:
     question_stems = content_stems(question)
     listed = restated = False
     for sentence in sentences:
-        if is_bare_enumeration(sentence):
+        if is_bare_enumeration(sentence) or _lists_and_restates(sentence, question, question_stems):
             listed = True
             continue
         # "The classes are imbalanced, so you need techniques: resampling, class weights, ..."
