@@ -69,7 +69,8 @@ DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
 # read to write 1.15. Days 18 and 19 written after 1.15 was final, measured with 1.13 and
 # 1.15, then read to write 1.16; days 20 and 21 written then, measured with 1.15 and 1.16
 # before being read (one day-21 answer was read, as a draft of 1.16 lost its cap). Days 22 and
-# 23 written after 1.16 was final, measured with 1.16 and 1.17 before being read.
+# 23 written after 1.16 was final, measured with 1.16 and drafts of 1.17 before being read;
+# days 24 and 25 written once 1.17's rules were chosen, measured with 1.16 and 1.17 unread.
 DAY2_SET_PATH, DAY2 = _day(2)
 DAY3_SET_PATH, DAY3 = _day(3)
 DAY4_SET_PATH, DAY4 = _day(4)
@@ -92,6 +93,8 @@ DAY20_SET_PATH, DAY20 = _day(20)
 DAY21_SET_PATH, DAY21 = _day(21)
 DAY22_SET_PATH, DAY22 = _day(22)
 DAY23_SET_PATH, DAY23 = _day(23)
+DAY24_SET_PATH, DAY24 = _day(24)
+DAY25_SET_PATH, DAY25 = _day(25)
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from app.grading.base import (
+    CAP_CONTRADICTED,
     Bank,
     BankExample,
     Exemplar,
     Grade,
     GradingQuestion,
+    verdict_for,
 )
 from app.grading.evaluation import read_examples, run_eval
 from app.grading.exemplars import spread, threshold
@@ -27,7 +29,7 @@ REFERENCE = "amber basalt copper dolomite emerald feldspar granite hematite ilme
 
 class CountingGrader(OverlapGrader):
     """Scores by word overlap (10 points a reference word); counts the answers it grades;
-    an answer saying "not" is capped at 35 as the embedding grader's contradiction guard is."""
+    an answer saying "not" is capped as the embedding grader's contradiction guard caps it."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,9 +40,12 @@ class CountingGrader(OverlapGrader):
         grades = super().grade_batch(items)
         return [
             dataclasses.replace(
-                g, score=35.0, verdict="incorrect", details={"flags": ["contradicts_reference"]}
+                g,
+                score=CAP_CONTRADICTED,
+                verdict=verdict_for(CAP_CONTRADICTED),
+                details={"flags": ["contradicts_reference"]},
             )
-            if "not" in answer.split() and g.score > 35
+            if "not" in answer.split() and g.score > CAP_CONTRADICTED
             else g
             for g, (_, answer) in zip(grades, items, strict=True)
         ]
@@ -98,7 +103,7 @@ def test_a_lenient_bank_lifts_a_terse_right_answer_but_never_a_guard() -> None:
     assert grader.grade(question(bank), words(1)).verdict == "incorrect"
     # A contradiction keeps its cap: the cut moves the scale, not the guards.
     capped = grader.grade(question(bank), f"{words(5)} not")
-    assert capped.score == 35.0 and capped.verdict == "incorrect"
+    assert capped.score == CAP_CONTRADICTED and capped.verdict == "partially_correct"
 
 
 def distinct(graded: Sequence[tuple[int, float]], questions: int = 3) -> int:

@@ -923,7 +923,9 @@ def test_real_model_ranks_a_good_answer_far_above_the_hard_cases(
     assert grades["good"].verdict == "correct"
     for kind in ("wrong", "restated", "keywords"):
         assert good - grades[kind].score >= 30, (kind, grades[kind].score, good)
-        assert grades[kind].verdict == "incorrect", kind
+    # Saying nothing is incorrect; a contradiction holds the wrong answer below correct.
+    assert grades["restated"].verdict == grades["keywords"].verdict == "incorrect"
+    assert grades["wrong"].score <= CAP_CONTRADICTED and grades["wrong"].verdict != "correct"
     assert grades["off_topic"].score <= 10
     assert any(p.status == "contradicted" for p in grades["wrong"].key_points)
 

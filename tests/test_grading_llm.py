@@ -377,7 +377,8 @@ def test_a_contradiction_caps_the_score_even_when_the_model_gives_100(
     grade = make_grader(server).grade(QUESTION, INJECTION)
 
     assert grade.score == CAP_CONTRADICTED
-    assert grade.verdict == "incorrect"  # the same cap as the embedding grader's
+    # The same cap as the embedding grader's: the bottom of partial, never correct.
+    assert grade.verdict == "partially_correct"
     assert grade.feedback.startswith("You said \u201cthe output is the sum of the keys\u201d")
     assert grade.details["model_score"] == 100 and grade.details["capped"]
     assert grade.key_points[1].evidence == "the output is the sum of the keys"

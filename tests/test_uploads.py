@@ -58,8 +58,9 @@ def served(settings: Settings) -> Iterator[tuple[str, int]]:
 
 
 def _cookie_and_token(host: str, port: int) -> tuple[str, str]:
-
-    page = httpx.get(f"http://{host}:{port}/material")
+    # A fresh server's first page compiles its templates: on a busy machine that can take more
+    # than httpx's default 5 s, which is not what these tests are about.
+    page = httpx.get(f"http://{host}:{port}/material", timeout=30)
     cookie = page.headers["set-cookie"].split(";")[0]
     return cookie, page_token(page.text)
 

@@ -20,9 +20,11 @@ CORRECT_FROM = 60.0
 PARTIAL_FROM = 40.0
 
 # The most a score can be when a guard fires, on the same 0-100 scale in every grader.
-# A contradicted key point keeps the answer below "partially correct": a wrong claim said with
-# confidence must not read as a partly good answer (docs/grading.md).
-CAP_CONTRADICTED = 35.0
+# A contradicted key point holds the answer at the bottom of "partially correct": never
+# "correct", but not "incorrect" on one contradiction either, as the offline rules that find
+# one are right about half the time on text they were not written from (docs/grading.md,
+# `embedding-1.17`). More than half the points contradicted is `incorrect`.
+CAP_CONTRADICTED = 40.0
 # More than half the key points contradicted. Above a restatement: a wholly wrong answer that
 # engages with the topic ranks over one that says nothing (the adversarial sets' hand grades).
 CAP_MOSTLY_CONTRADICTED = 25.0

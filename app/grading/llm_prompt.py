@@ -10,8 +10,9 @@ from typing import Any, cast
 from app.grading.base import CAP_CONTRADICTED, PointStatus
 from app.grading.text import find_phrase
 
-# 2: the contradiction cap is the one every grader uses (base.CAP_CONTRADICTED).
-PROMPT_VERSION = "2"
+# 2: the contradiction cap is the one every grader uses (base.CAP_CONTRADICTED); 3: that cap
+# is 40, no longer 35.
+PROMPT_VERSION = "3"
 
 STATUSES: tuple[PointStatus, ...] = ("covered", "partial", "missed", "contradicted")
 
