@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast test-postgres lint typecheck install chromium bench bench-load clean
+.PHONY: run test test-fast test-postgres lint typecheck install chromium bench bench-load train-grader clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test-fast: $(STAMP)
 # The whole suite again on a throw-away PostgreSQL 15 server (installed if missing).
 test-postgres: $(STAMP) chromium
 	scripts/with-postgres.sh $(BIN)/python -m pytest
+
+# Rebuild the claim judge's weights (app/grading/claim_judge.safetensors) from the development
+# sets in bench/, seeded: docs/claim-judge.md.
+train-grader: $(STAMP)
+	$(BIN)/python bench/claim_judge.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/grading.py

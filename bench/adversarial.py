@@ -51,7 +51,7 @@ from app.material.parser import read_notes_file  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 
 
-def _day(n: int) -> tuple[Path, Path]:
+def day_set(n: int) -> tuple[Path, Path]:
     """Day n's adversarial set and the notes its questions come from."""
     return BENCH / f"adversarial_day{n}.yaml", BENCH / "material" / f"day{n}.txt"
 
@@ -71,30 +71,37 @@ DAY1 = ROOT / "app" / "material" / "default" / "day1.txt"
 # before being read (one day-21 answer was read, as a draft of 1.16 lost its cap). Days 22 and
 # 23 written after 1.16 was final, measured with 1.16 and drafts of 1.17 before being read;
 # days 24 and 25 written once 1.17's rules were chosen, measured with 1.16 and 1.17 unread.
-DAY2_SET_PATH, DAY2 = _day(2)
-DAY3_SET_PATH, DAY3 = _day(3)
-DAY4_SET_PATH, DAY4 = _day(4)
-DAY5_SET_PATH, DAY5 = _day(5)
-DAY6_SET_PATH, DAY6 = _day(6)
-DAY7_SET_PATH, DAY7 = _day(7)
-DAY8_SET_PATH, DAY8 = _day(8)
-DAY9_SET_PATH, DAY9 = _day(9)
-DAY10_SET_PATH, DAY10 = _day(10)
-DAY11_SET_PATH, DAY11 = _day(11)
-DAY12_SET_PATH, DAY12 = _day(12)
-DAY13_SET_PATH, DAY13 = _day(13)
-DAY14_SET_PATH, DAY14 = _day(14)
-DAY15_SET_PATH, DAY15 = _day(15)
-DAY16_SET_PATH, DAY16 = _day(16)
-DAY17_SET_PATH, DAY17 = _day(17)
-DAY18_SET_PATH, DAY18 = _day(18)
-DAY19_SET_PATH, DAY19 = _day(19)
-DAY20_SET_PATH, DAY20 = _day(20)
-DAY21_SET_PATH, DAY21 = _day(21)
-DAY22_SET_PATH, DAY22 = _day(22)
-DAY23_SET_PATH, DAY23 = _day(23)
-DAY24_SET_PATH, DAY24 = _day(24)
-DAY25_SET_PATH, DAY25 = _day(25)
+# Days 26 to 33 written after 1.17 was final: 26 and 27 measured with 1.17 and with the claim
+# judge of 1.18 unread (the judge never trains on them), 28 to 33 written to train the judge.
+DAY2_SET_PATH, DAY2 = day_set(2)
+DAY3_SET_PATH, DAY3 = day_set(3)
+DAY4_SET_PATH, DAY4 = day_set(4)
+DAY5_SET_PATH, DAY5 = day_set(5)
+DAY6_SET_PATH, DAY6 = day_set(6)
+DAY7_SET_PATH, DAY7 = day_set(7)
+DAY8_SET_PATH, DAY8 = day_set(8)
+DAY9_SET_PATH, DAY9 = day_set(9)
+DAY10_SET_PATH, DAY10 = day_set(10)
+DAY11_SET_PATH, DAY11 = day_set(11)
+DAY12_SET_PATH, DAY12 = day_set(12)
+DAY13_SET_PATH, DAY13 = day_set(13)
+DAY14_SET_PATH, DAY14 = day_set(14)
+DAY15_SET_PATH, DAY15 = day_set(15)
+DAY16_SET_PATH, DAY16 = day_set(16)
+DAY17_SET_PATH, DAY17 = day_set(17)
+DAY18_SET_PATH, DAY18 = day_set(18)
+DAY19_SET_PATH, DAY19 = day_set(19)
+DAY20_SET_PATH, DAY20 = day_set(20)
+DAY21_SET_PATH, DAY21 = day_set(21)
+DAY22_SET_PATH, DAY22 = day_set(22)
+DAY23_SET_PATH, DAY23 = day_set(23)
+DAY24_SET_PATH, DAY24 = day_set(24)
+DAY25_SET_PATH, DAY25 = day_set(25)
+# The sets the claim judge of embedding-1.18 learns from (bench/claim_judge.py): every day but
+# the held-out days (8, 10, 14) and the two measured unread (26, 27).
+HELD_OUT_DAYS = (8, 10, 14)
+UNREAD_DAYS = (26, 27)
+TRAINING_DAYS = tuple(n for n in range(1, 34) if n not in HELD_OUT_DAYS and n not in UNREAD_DAYS)
 DEFAULT_GRADER = "embedding"
 
 # The hand grade (0-4) each kind of answer earns.

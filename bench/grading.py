@@ -22,6 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.grading.base import GradingQuestion  # noqa: E402
+from app.grading.claim_judge import ClaimJudge  # noqa: E402
 from app.grading.embedder import SentenceTransformerEmbedder  # noqa: E402
 from app.grading.embedding import EmbeddingGrader  # noqa: E402
 from app.grading.key_points import extract_key_points, split_sentences  # noqa: E402
@@ -350,7 +351,11 @@ class BenchRun:
 
 
 def first_answers(
-    embedder: SentenceTransformerEmbedder, items: list[tuple[GradingQuestion, str]], *, rounds: int
+    embedder: SentenceTransformerEmbedder,
+    judge: ClaimJudge,
+    items: list[tuple[GradingQuestion, str]],
+    *,
+    rounds: int,
 ) -> dict[str, object]:
     """The first answer to each question, graded cold and after `prepare` (as a grading worker
     does when an interview starts), on fresh graders sharing the loaded model.
@@ -363,7 +368,7 @@ def first_answers(
     for round_ in range(rounds):
         for number, (question, answer) in enumerate(items):
             for way in ("cold", "prepared") if (round_ + number) % 2 == 0 else ("prepared", "cold"):
-                grader = EmbeddingGrader(embedder)
+                grader = EmbeddingGrader(embedder, judge=judge)
                 if way == "prepared":
                     t0 = time.perf_counter()
                     grader.prepare([question])
@@ -399,7 +404,9 @@ def run_bench(
     embedder = SentenceTransformerEmbedder(batch_size=batch_size, precision=precision)
     model = embedder.load()
     rss_model = _rss_mb()
-    grader = EmbeddingGrader(embedder)
+    # The default grader: with the packaged claim judge, as registry's `embedding` builds it.
+    judge = ClaimJudge()
+    grader = EmbeddingGrader(embedder, judge=judge)
     items = typical_answers(n)
     answers = [a for _, a in items]
     mean_words = statistics.mean(len(a.split()) for a in answers)
@@ -415,11 +422,11 @@ def run_bench(
     raw_encode(answers[:batch_size])
     grader.grade_batch(items[:batch_size])
     started = time.perf_counter()
-    fresh = EmbeddingGrader(embedder)
+    fresh = EmbeddingGrader(embedder, judge=judge)
     fresh.grade_batch(items[: len(day1_questions())])
     cold_reference_s = time.perf_counter() - started
 
-    first = first_answers(embedder, items[: len(day1_questions())], rounds=first_rounds)
+    first = first_answers(embedder, judge, items[: len(day1_questions())], rounds=first_rounds)
 
     runs: list[BenchRun] = []
     for _ in range(repeats):
@@ -492,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     if args.hard_cases:
-        print(hard_case_table(EmbeddingGrader(SentenceTransformerEmbedder())))
+        print(hard_case_table(EmbeddingGrader(SentenceTransformerEmbedder(), judge=ClaimJudge())))
         return 0
     result = run_bench(
         n=args.n,

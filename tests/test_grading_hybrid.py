@@ -44,6 +44,8 @@ class ScriptedOfflineGrader:
 
     def _grade(self, answer: str) -> Grade:
         score = float(answer.split()[0])
+        # "90 doubt=0.6 ...": the claim judge's doubt, as embedding-1.18 reports it.
+        doubt = [float(w[6:]) for w in answer.split() if w.startswith("doubt=")]
         return Grade(
             score=score,
             verdict="correct"
@@ -56,6 +58,7 @@ class ScriptedOfflineGrader:
             grader=self.name,
             grader_version=self.version,
             elapsed_ms=2.0,
+            details={"claim_doubt": doubt[0]} if doubt else {},
         )
 
     def is_ready(self) -> bool:
@@ -127,6 +130,18 @@ def test_middle_cases_are_decided_by_the_llm(
     assert grade.details["disagreement"] is False
     assert grade.usage is not None and grade.usage["prompt_tokens"] == 50
     assert grade.elapsed_ms >= 2.0
+
+
+def test_a_confident_grade_whose_claims_the_judge_doubts_goes_to_the_llm(
+    hybrid: HybridGrader, server: FakeOpenAIServer
+) -> None:
+    server.enqueue_content(llm_reply(30), prompt_tokens=50)
+    doubted = hybrid.grade(QUESTION, "90 doubt=0.6 confident but swapped")
+    trusted = hybrid.grade(QUESTION, "90 doubt=0.2 confident and right")
+
+    assert len(server.completion_requests) == 1
+    assert (doubted.details["decided_by"], doubted.score) == ("llm", 30)
+    assert (trusted.details["decided_by"], trusted.score) == ("fake-offline", 90)
 
 
 def test_a_strong_disagreement_is_flagged(hybrid: HybridGrader, server: FakeOpenAIServer) -> None:

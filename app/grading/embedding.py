@@ -19,6 +19,7 @@ from app.grading.base import (
     CAP_OFF_TOPIC,
     CAP_RESTATED,
     CAP_TOO_SHORT,
+    PARTIAL_FROM,
     Grade,
     GradingQuestion,
     KeyPointResult,
@@ -26,8 +27,14 @@ from app.grading.base import (
     contradiction_cap,
     verdict_for,
 )
+from app.grading.claim_judge import POINT_TOKENS, ClaimJudge, Doubt, Pair, content_rows, span_rows
 from app.grading.contradiction import contradiction, point_names, swapped_attribute
-from app.grading.embedder import Embedder, SentenceTransformerEmbedder, TokenEmbedding
+from app.grading.embedder import (
+    DEFAULT_MODEL,
+    Embedder,
+    SentenceTransformerEmbedder,
+    TokenEmbedding,
+)
 from app.grading.evidence import names_point, speaks_of_the_opposite, states_the_claim
 from app.grading.feedback import compose_feedback
 from app.grading.key_points import extract_key_points, label_and_text
@@ -52,13 +59,21 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.17"
+GRADER_VERSION = "embedding-1.18"
 # Memory for cached reference sides (least recently used go first): about 300 questions with
 # references as long as day 1's, far more of SemEval's one-sentence ones.
 CACHE_BYTES = 384 * 2**20
 
 # Key-point status thresholds on the 0-1 coverage of one point.
 COVERED_AT = 0.6
+# The claim judge's doubt p (0-1) above DOUBT_FROM (about what right answers get) takes
+# DOUBT_WEIGHT * (p - DOUBT_FROM) off a score, never taking an answer from partial to incorrect
+# on its own; from DOUBT_NAMED_FROM the feedback names the point it doubts most. No cap: on the
+# development days cross-validated by day, capping doubted answers at 40 ranked worse and
+# called no fewer verdicts false (docs/claim-judge.md).
+DOUBT_FROM = 0.2
+DOUBT_WEIGHT = 50.0
+DOUBT_NAMED_FROM = 0.7
 PARTIAL_POINT_AT = 0.35
 
 # Calibration anchors (lo -> 0, hi -> 1) of each similarity, set by hand: `lo` just above
@@ -210,8 +225,16 @@ class EmbeddingGrader:
     name = "embedding"
     version = GRADER_VERSION
 
-    def __init__(self, embedder: Embedder, *, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        cache_bytes: int = CACHE_BYTES,
+        judge: ClaimJudge | None = None,
+    ) -> None:
         self.embedder = embedder
+        # The claim judge reads the default model's token vectors; None grades without it.
+        self.judge = judge
         self._cache: OrderedDict[str, _Reference] = OrderedDict()
         self._cache_bytes = cache_bytes
         self._cached_bytes = 0
@@ -225,7 +248,10 @@ class EmbeddingGrader:
         )
         if settings.embedding_warmup:
             embedder.start_background_load()
-        return cls(embedder)
+        # The packaged judge was trained on all-MiniLM-L6-v2's vectors: another model's
+        # vectors mean nothing to it.
+        default_model = (settings.embedding_model or DEFAULT_MODEL) == DEFAULT_MODEL
+        return cls(embedder, judge=ClaimJudge() if default_model else None)
 
     def is_ready(self) -> bool:
         """True once the embedding model is loaded."""
@@ -392,6 +418,33 @@ class EmbeddingGrader:
             points=tuple(points),
         )
 
+    def claim_pairs(
+        self, ref: _Reference, emb: TokenEmbedding, a: _Assessment
+    ) -> list[tuple[int, Pair]]:
+        """Each key point the answer speaks of (not missed), with the token vectors of the
+        point and of its best answer span: what the claim judge reads."""
+        pairs = []
+        for k, match in enumerate(a.points):
+            if match.span is None or not match.evidenced or match.coverage < PARTIAL_POINT_AT:
+                continue
+            said = span_rows(emb.tokens, emb.offsets, match.span)
+            point = ref.point_embeddings[k]
+            claim = content_rows(point.tokens, point.offsets)[:POINT_TOKENS]
+            if len(said) and len(claim):
+                pairs.append((k, (claim, said)))
+        return pairs
+
+    def claim_inputs(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[list[Pair]]:
+        """The claim judge's input for each answer (what `train-grader` learns from)."""
+        keys = [_reference_key(q) for q, _ in items]
+        refs = self._references(dict(zip(keys, (q for q, _ in items), strict=True)))
+        texts = [a.strip() for _, a in items]
+        out: list[list[Pair]] = []
+        for key, emb in zip(keys, self.embedder.encode_tokens(texts), strict=True):
+            ref = refs[key]
+            out.append([pair for _, pair in self.claim_pairs(ref, emb, self._assess(ref, emb))])
+        return out
+
     def _judge(
         self,
         answer: str,
@@ -511,6 +564,17 @@ class EmbeddingGrader:
         if len(words(text)) < MIN_WORDS:
             flags.append("too_short")
             score = min(score, CAP_TOO_SHORT)
+        doubt = self._doubt(ref, emb, a)
+        doubted_label = None
+        if doubt is not None:
+            # A doubted claim costs, never taking an answer from partial to incorrect on its
+            # own; a strong doubt is named in the feedback, not asserted as a contradiction.
+            probability, worst = doubt
+            doubted = score - DOUBT_WEIGHT * max(0.0, probability - DOUBT_FROM)
+            score = max(doubted, PARTIAL_FROM) if score >= PARTIAL_FROM else max(0.0, doubted)
+            if probability >= DOUBT_NAMED_FROM and worst is not None:
+                doubted_label = results[worst].label
+                flags.append("claim_doubted")
 
         details = {
             "flags": flags,
@@ -523,8 +587,21 @@ class EmbeddingGrader:
             "coverage": round(a.coverage, 4),
             "contradictions": reasons,
         }
-        feedback = compose_feedback(results, flags)
+        if doubt is not None:
+            details["claim_doubt"] = round(doubt[0], 4)
+        feedback = compose_feedback(results, flags, doubted=doubted_label)
         return self._grade(round(score, 1), results, feedback, elapsed_ms, details)
+
+    def _doubt(
+        self, ref: _Reference, emb: TokenEmbedding, a: _Assessment
+    ) -> tuple[float, int | None] | None:
+        """The judge's doubt and the index of the point it doubts most; None without a judge."""
+        if self.judge is None:
+            return None
+        pairs = self.claim_pairs(ref, emb, a)
+        judged: Doubt = self.judge.doubt([pair for _, pair in pairs])
+        worst = pairs[judged.worst][0] if judged.worst is not None else None
+        return judged.probability, worst
 
     def _grade(
         self,

@@ -41,9 +41,17 @@ _QUESTION_WORD = re.compile(r"^(?:how|why|when|what|which|where|who)\b", re.IGNO
 def compose_feedback(
     results: Sequence[KeyPointResult],
     flags: Sequence[str] = (),
+    *,
+    doubted: str | None = None,
 ) -> str:
-    """Feedback lines (joined by newlines): guards first, then each correction and addition."""
+    """Feedback lines (joined by newlines): guards first, then each correction and addition.
+
+    `doubted` is the label of a point whose claim the offline claim judge doubts: named, since
+    the judge can be wrong, as something to check rather than a correction.
+    """
     lines = [GUARD_MESSAGES[flag] for flag in GUARD_MESSAGES if flag in flags]
+    if doubted:
+        lines.append(f"Check what you said about {doubted}: it may not be what the notes say.")
     for result in results:
         if result.status == "contradicted" and not is_filler(result.text):
             lines.append(correction(result))

@@ -16,6 +16,9 @@ from app.grading.registry import create_grader
 DEFAULT_BAND = (35.0, 75.0)
 # Scores further apart than this flag a disagreement worth a human look.
 DEFAULT_DISAGREEMENT = 30.0
+# An offline grade above the band whose claim judge (embedding-1.18) doubts a claim this much
+# is not clearly right: the LLM reads it too.
+DOUBT_ASKS_FROM = 0.5
 
 
 class HybridGrader:
@@ -68,7 +71,11 @@ class HybridGrader:
     def grade_batch(self, items: Sequence[tuple[GradingQuestion, str]]) -> list[Grade]:
         """Grade many answers: one offline pass, then one LLM batch for the middle band."""
         offline_grades = self.offline.grade_batch(items)
-        middle = [i for i, grade in enumerate(offline_grades) if self.in_band(grade.score)]
+        middle = [
+            i
+            for i, grade in enumerate(offline_grades)
+            if self.in_band(grade.score) or _doubted(grade)
+        ]
         llm_grades = self.llm.grade_batch([items[i] for i in middle]) if middle else []
         by_index = dict(zip(middle, llm_grades, strict=True))
         return [
@@ -120,3 +127,8 @@ def _summary(grade: Grade) -> dict[str, Any]:
         "score": grade.score,
         "verdict": grade.verdict,
     }
+
+
+def _doubted(grade: Grade) -> bool:
+    """The offline claim judge doubts one of the answer's claims more than not."""
+    return float(grade.details.get("claim_doubt", 0.0)) >= DOUBT_ASKS_FROM
