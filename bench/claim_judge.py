@@ -1,4 +1,4 @@
-"""Train the claim judge of embedding-1.18 on the development sets, or cross-validate it.
+"""Train the claim judge of the default grader (embedding-1.18 on), or cross-validate it.
 
 .venv/bin/python bench/claim_judge.py            # rebuild app/grading/claim_judge.safetensors
 .venv/bin/python bench/claim_judge.py --cv 4     # AUC with whole days held out, no weights

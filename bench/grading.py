@@ -405,7 +405,7 @@ def run_bench(
     model = embedder.load()
     rss_model = _rss_mb()
     # The default grader: with the packaged claim judge, as registry's `embedding` builds it.
-    judge = ClaimJudge()
+    judge = ClaimJudge(precision=embedder.precision)
     grader = EmbeddingGrader(embedder, judge=judge)
     items = typical_answers(n)
     answers = [a for _, a in items]
@@ -499,7 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     if args.hard_cases:
-        print(hard_case_table(EmbeddingGrader(SentenceTransformerEmbedder(), judge=ClaimJudge())))
+        embedder = SentenceTransformerEmbedder()
+        judge = ClaimJudge(precision=embedder.precision)
+        print(hard_case_table(EmbeddingGrader(embedder, judge=judge)))
         return 0
     result = run_bench(
         n=args.n,

@@ -69,6 +69,38 @@ def test_saved_weights_judge_as_the_trained_network(tmp_path: Path) -> None:
         assert doubt.worst in range(len(example.pairs))
 
 
+@pytest.mark.parametrize(("precision", "tolerance"), [("float32", 1e-6), ("bfloat16", 5e-3)])
+def test_a_batch_of_answers_is_judged_as_each_answer_alone(
+    tmp_path: Path, precision: str, tolerance: float
+) -> None:
+    path = tmp_path / "judge.safetensors"
+    save(train(_examples(48, seed=6), epochs=1, log=_quiet), path)
+    judge = ClaimJudge(weights=path, precision=precision)
+    rng = np.random.default_rng(7)
+
+    def text(n: int) -> np.ndarray:
+        return rng.standard_normal((n, DIM)).astype(np.float32)
+
+    # Points and spans of many lengths, so that in a batch most of them are padded, and an
+    # answer with no pair at all among them.
+    bags: list[list[Pair]] = [
+        [(text(int(rng.integers(2, 40))), text(int(rng.integers(1, 30)))) for _ in range(k)]
+        for k in (3, 1, 0, 5, 2)
+    ]
+    together = judge.doubts(bags)
+    alone = [judge.doubt(bag) for bag in bags]
+
+    exact = ClaimJudge(weights=path).doubts(bags)
+
+    # Under bfloat16 the matrix shapes of a batch move the doubt by thousandths at most.
+    for batched, single, reference in zip(together, alone, exact, strict=True):
+        assert batched.probability == pytest.approx(single.probability, abs=tolerance)
+        assert batched.probability == pytest.approx(reference.probability, abs=5 * tolerance)
+        assert batched.worst == single.worst
+    assert together[2].worst is None
+    assert len({round(d.probability, 4) for d in together}) > 1
+
+
 class FixedJudge(ClaimJudge):
     """A judge that doubts every answer the same, about its first pair."""
 
@@ -77,9 +109,9 @@ class FixedJudge(ClaimJudge):
         self.probability = probability
         self.seen: list[int] = []
 
-    def doubt(self, pairs: Sequence[Pair]) -> Doubt:
-        self.seen.append(len(pairs))
-        return Doubt(self.probability, 0 if pairs else None)
+    def doubts(self, bags: Sequence[Sequence[Pair]]) -> list[Doubt]:
+        self.seen.extend(len(pairs) for pairs in bags)
+        return [Doubt(self.probability, 0 if pairs else None) for pairs in bags]
 
 
 QUESTION = GradingQuestion(

@@ -882,7 +882,7 @@ def day1_question(interviewer: str) -> GradingQuestion:
 def real_grader() -> Iterator[EmbeddingGrader]:
     embedder = SentenceTransformerEmbedder()
     embedder.start_background_load()
-    yield EmbeddingGrader(embedder, judge=ClaimJudge())
+    yield EmbeddingGrader(embedder, judge=ClaimJudge(precision=embedder.precision))
 
 
 BIAS = "What is the bias-variance tradeoff?"
@@ -950,7 +950,9 @@ def test_real_model_is_deterministic_and_batch_equals_single(
     other = day1_question(SUPERVISED)
     batch = real_grader.grade_batch([(other, REAL_CASES["good"]), (question, answer)])
     single = real_grader.grade(question, answer)
-    fresh_grader = EmbeddingGrader(SentenceTransformerEmbedder(), judge=ClaimJudge())
+    fresh_embedder = SentenceTransformerEmbedder()
+    fresh_judge = ClaimJudge(precision=fresh_embedder.precision)
+    fresh_grader = EmbeddingGrader(fresh_embedder, judge=fresh_judge)
     fresh = fresh_grader.grade(question, answer)
 
     # In a batch the answer is padded with its neighbours; under bfloat16 (EMBEDDING_PRECISION

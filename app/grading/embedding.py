@@ -27,7 +27,7 @@ from app.grading.base import (
     contradiction_cap,
     verdict_for,
 )
-from app.grading.claim_judge import POINT_TOKENS, ClaimJudge, Doubt, Pair, content_rows, span_rows
+from app.grading.claim_judge import POINT_TOKENS, ClaimJudge, Pair, content_rows, span_rows
 from app.grading.contradiction import contradiction, point_names, swapped_attribute
 from app.grading.embedder import (
     DEFAULT_MODEL,
@@ -59,7 +59,7 @@ from app.grading.tokens import (
 if TYPE_CHECKING:
     from app.config import Settings
 
-GRADER_VERSION = "embedding-1.18"
+GRADER_VERSION = "embedding-1.19"
 # Memory for cached reference sides (least recently used go first): about 300 questions with
 # references as long as day 1's, far more of SemEval's one-sentence ones.
 CACHE_BYTES = 384 * 2**20
@@ -251,7 +251,8 @@ class EmbeddingGrader:
         # The packaged judge was trained on all-MiniLM-L6-v2's vectors: another model's
         # vectors mean nothing to it.
         default_model = (settings.embedding_model or DEFAULT_MODEL) == DEFAULT_MODEL
-        return cls(embedder, judge=ClaimJudge() if default_model else None)
+        judge = ClaimJudge(precision=embedder.precision) if default_model else None
+        return cls(embedder, judge=judge)
 
     def is_ready(self) -> bool:
         """True once the embedding model is loaded."""
@@ -269,12 +270,19 @@ class EmbeddingGrader:
         unique = list(dict.fromkeys(a.strip() for _, a in items if words(a)))
         encoded = dict(zip(unique, self.embedder.encode_tokens(unique), strict=True))
         refs = [refs_by_key[k] for k in keys]
+        embs = [encoded.get(a.strip()) if words(a) else None for _, a in items]
+        assessed = [
+            self._assess(ref, emb) if emb is not None else None
+            for ref, emb in zip(refs, embs, strict=True)
+        ]
+        doubts = self._doubts(refs, embs, assessed)
         elapsed_each = (time.perf_counter() - started) * 1000 / max(len(items), 1)
-        grades = []
-        for (_, answer), ref in zip(items, refs, strict=True):
-            emb = encoded.get(answer.strip()) if words(answer) else None
-            grades.append(self._judge(answer, ref, emb, elapsed_each))
-        return grades
+        return [
+            self._judge(answer, ref, emb, a, doubt, elapsed_each)
+            for (_, answer), ref, emb, a, doubt in zip(
+                items, refs, embs, assessed, doubts, strict=True
+            )
+        ]
 
     def prepare(self, questions: Sequence[GradingQuestion]) -> int:
         """Encode the reference side of each question not yet cached (question, reference,
@@ -450,9 +458,11 @@ class EmbeddingGrader:
         answer: str,
         ref: _Reference,
         emb: TokenEmbedding | None,
+        a: _Assessment | None,
+        doubt: tuple[float, int | None] | None,
         elapsed_ms: float,
     ) -> Grade:
-        if emb is None:
+        if emb is None or a is None:
             missed = [KeyPointResult(p, "missed") for p in ref.points]
             return self._grade(
                 0.0,
@@ -465,7 +475,6 @@ class EmbeddingGrader:
         offset = answer.find(text)
         question = ref.question.text
         names = frozenset(n for p in ref.points for n in point_names(p))
-        a = self._assess(ref, emb)
         roles_swapped = swapped_roles(question, ref.points, text)
 
         results: list[KeyPointResult] = []
@@ -564,7 +573,6 @@ class EmbeddingGrader:
         if len(words(text)) < MIN_WORDS:
             flags.append("too_short")
             score = min(score, CAP_TOO_SHORT)
-        doubt = self._doubt(ref, emb, a)
         doubted_label = None
         if doubt is not None:
             # A doubted claim costs, never taking an answer from partial to incorrect on its
@@ -592,16 +600,28 @@ class EmbeddingGrader:
         feedback = compose_feedback(results, flags, doubted=doubted_label)
         return self._grade(round(score, 1), results, feedback, elapsed_ms, details)
 
-    def _doubt(
-        self, ref: _Reference, emb: TokenEmbedding, a: _Assessment
-    ) -> tuple[float, int | None] | None:
-        """The judge's doubt and the index of the point it doubts most; None without a judge."""
+    def _doubts(
+        self,
+        refs: Sequence[_Reference],
+        embs: Sequence[TokenEmbedding | None],
+        assessed: Sequence[_Assessment | None],
+    ) -> list[tuple[float, int | None] | None]:
+        """Each answer's doubt and the index of the point doubted most, judged together;
+        None for an empty answer or without a judge."""
+        out: list[tuple[float, int | None] | None] = [None] * len(refs)
         if self.judge is None:
-            return None
-        pairs = self.claim_pairs(ref, emb, a)
-        judged: Doubt = self.judge.doubt([pair for _, pair in pairs])
-        worst = pairs[judged.worst][0] if judged.worst is not None else None
-        return judged.probability, worst
+            return out
+        judged = [i for i, a in enumerate(assessed) if a is not None]
+        pairs = {}
+        for i in judged:
+            emb, a = embs[i], assessed[i]
+            assert emb is not None and a is not None
+            pairs[i] = self.claim_pairs(refs[i], emb, a)
+        doubts = self.judge.doubts([[pair for _, pair in pairs[i]] for i in judged])
+        for i, doubt in zip(judged, doubts, strict=True):
+            worst = pairs[i][doubt.worst][0] if doubt.worst is not None else None
+            out[i] = (doubt.probability, worst)
+        return out
 
     def _grade(
         self,
