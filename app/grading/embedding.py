@@ -611,15 +611,14 @@ class EmbeddingGrader:
         out: list[tuple[float, int | None] | None] = [None] * len(refs)
         if self.judge is None:
             return out
-        judged = [i for i, a in enumerate(assessed) if a is not None]
-        pairs = {}
-        for i in judged:
-            emb, a = embs[i], assessed[i]
-            assert emb is not None and a is not None
-            pairs[i] = self.claim_pairs(refs[i], emb, a)
-        doubts = self.judge.doubts([[pair for _, pair in pairs[i]] for i in judged])
-        for i, doubt in zip(judged, doubts, strict=True):
-            worst = pairs[i][doubt.worst][0] if doubt.worst is not None else None
+        judged = [
+            (i, self.claim_pairs(ref, emb, a))
+            for i, (ref, emb, a) in enumerate(zip(refs, embs, assessed, strict=True))
+            if emb is not None and a is not None
+        ]
+        doubts = self.judge.doubts([[pair for _, pair in pairs] for _, pairs in judged])
+        for (i, pairs), doubt in zip(judged, doubts, strict=True):
+            worst = pairs[doubt.worst][0] if doubt.worst is not None else None
             out[i] = (doubt.probability, worst)
         return out
 
